@@ -1,0 +1,42 @@
+# Berth — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+export BERTH_HOME ?= $(CURDIR)/var
+
+.PHONY: run test test-unit test-mysql test-e2e bench lint bootstrap bootstrap-test clean
+
+bootstrap:
+	@scripts/bootstrap.sh run
+
+bootstrap-test:
+	@scripts/bootstrap.sh test
+
+## make run: the whole stack in the foreground on http://127.0.0.1:$${BERTH_PORT:-8080}
+run: bootstrap
+	@exec $(VENV)/bin/berth-run
+
+## make test: unit (SQLite + embedded bus), the same against MariaDB + RabbitMQ, then e2e
+test: bootstrap-test
+	@scripts/ensure-services.sh
+	$(MAKE) --no-print-directory test-unit test-mysql test-e2e
+
+test-unit:
+	BERTH_TEST_BACKEND=sqlite $(PYTEST) -q -m "not e2e and not integration" libs services
+	
+test-mysql:
+	BERTH_TEST_BACKEND=mysql $(PYTEST) -q -m "not e2e" libs services
+
+test-e2e:
+	$(PYTEST) -q tests
+
+bench: bootstrap-test
+	$(PY) -m bench $(if $(FULL),--full,)
+
+lint:
+	$(VENV)/bin/ruff check libs services tests
+	$(VENV)/bin/mypy libs/common/src
+
+clean:
+	rm -rf var .pytest_cache

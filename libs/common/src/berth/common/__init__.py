@@ -1,0 +1,1 @@
+"""Berth's shared library: each cross-service concern exists here once."""

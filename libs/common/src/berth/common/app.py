@@ -1,0 +1,24 @@
+"""The parts of every service's app factory that are the same everywhere."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from berth.common.errors import install_error_handlers
+from berth.common.logging import configure_logging, install_request_logging
+from berth.common.metrics import install_metrics
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def base_app(service: str, import_name: str, *, log_level: str = "INFO",
+             max_body: int = MAX_BODY_BYTES) -> Flask:
+    """A Flask app with logging, the error shape, metrics and a body size limit."""
+    configure_logging(service, log_level)
+    app = Flask(import_name)
+    app.config["MAX_CONTENT_LENGTH"] = max_body
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    install_error_handlers(app)
+    install_request_logging(app)
+    install_metrics(app, service)
+    return app

@@ -1,0 +1,127 @@
+"""The embedded (server-less) bus transport: kombu's filesystem transport made
+at-least-once.
+
+kombu's own filesystem transport deletes a message file as soon as a consumer
+takes it, so a consumer killed before it acks loses that message. Here a taken
+message moves to an ``inflight`` folder and is deleted only on ack; a consumer
+starting on a queue first moves that queue's in-flight files back (it is the
+queue's only consumer in embedded mode). Writes are atomic (temp file, rename).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from time import monotonic
+from typing import Any
+
+from kombu.transport import filesystem, virtual
+from kombu.utils.json import dumps, loads
+
+
+class Channel(filesystem.Channel):
+    """A filesystem channel that keeps taken messages until they are acked."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._inflight: dict[str, Path] = {}
+
+    @property
+    def inflight_folder(self) -> Path:
+        """Where taken but unacknowledged messages wait."""
+        return Path(self.transport_options["inflight_folder"])
+
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+        name = f"{int(round(monotonic() * 1000)):015d}_{uuid.uuid4()}.{queue}.msg"
+        folder = Path(self.data_folder_out)
+        tmp = folder / f".{name}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(dumps(payload).encode())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / name)
+
+    def _get(self, queue: str) -> Any:
+        wanted = f"{queue}.msg"
+        folder = Path(self.data_folder_in)
+        for name in sorted(os.listdir(folder)):
+            if name.startswith(".") or name.partition(".")[2] != wanted:
+                continue
+            target = self.inflight_folder / name
+            try:
+                os.replace(folder / name, target)
+            except OSError:
+                continue  # another consumer took it
+            payload = loads(target.read_bytes())
+            self._inflight[payload["properties"]["delivery_tag"]] = target
+            return payload
+        raise filesystem.Empty()
+
+    def basic_get(self, queue: str, no_ack: bool = False, **kwargs: Any) -> Any:
+        message = super().basic_get(queue, no_ack=no_ack, **kwargs)
+        if message is not None and no_ack:
+            path = self._inflight.pop(message.delivery_tag, None)
+            if path is not None:
+                path.unlink(missing_ok=True)
+        return message
+
+    def basic_ack(self, delivery_tag: str, multiple: bool = False) -> None:
+        super().basic_ack(delivery_tag, multiple)
+        path = self._inflight.pop(delivery_tag, None)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+    def basic_reject(self, delivery_tag: str, requeue: bool = False) -> None:
+        # Never let kombu re-route a requeued message through the exchange: it
+        # would copy it to every queue bound to the routing key.
+        self.qos.ack(delivery_tag)
+        path = self._inflight.pop(delivery_tag, None)
+        if path is None:
+            return
+        if requeue:
+            os.replace(path, Path(self.data_folder_in) / path.name)
+        else:
+            path.unlink(missing_ok=True)
+
+    def recover_inflight(self, queue: str) -> int:
+        """Put back every message of ``queue`` that a dead consumer had taken."""
+        wanted = f"{queue}.msg"
+        moved = 0
+        for name in sorted(os.listdir(self.inflight_folder)):
+            if name.partition(".")[2] == wanted:
+                os.replace(self.inflight_folder / name,
+                           Path(self.data_folder_in) / name)
+                moved += 1
+        return moved
+
+
+class Transport(filesystem.Transport):
+    """Register as ``berthfs://`` (see :func:`berth.common.bus.connection_for`)."""
+
+    Channel = Channel
+    driver_name = "berthfs"
+    # kombu keeps one broker state per process; bindings it remembers are not
+    # written again, so a process using two homes (tests) needs one per home.
+    _states: dict[str, virtual.BrokerState] = {}
+
+    def __init__(self, client: Any, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        folder = str(client.transport_options.get("control_folder", ""))
+        self.state = self._states.setdefault(folder, virtual.BrokerState())
+
+
+def transport_options(home: Path) -> dict[str, Any]:
+    """Folders under ``home`` used by the embedded bus, created if missing."""
+    base = home / "bus"
+    folders = {"data": base / "queue", "inflight_folder": base / "inflight",
+               "control_folder": base / "control"}
+    for path in folders.values():
+        path.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folders["data"]),
+        "data_folder_out": str(folders["data"]),
+        "inflight_folder": str(folders["inflight_folder"]),
+        "control_folder": str(folders["control_folder"]),
+        "polling_interval": 0.05,
+    }

@@ -1,0 +1,179 @@
+"""The consumer base: idempotent, acks after commit, requeues transient
+failures, dead-letters poison messages.
+
+A handler receives a session and an envelope and does its work in that
+session; the runner records the event id in ``processed_events`` in the same
+transaction, commits, and only then acks. A redelivered event whose id is
+already recorded is acked without calling the handler again.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Table, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session, sessionmaker
+
+from berth.common.bus import Bus, BusError, queue_name, queues_for
+from berth.common.events.base import Envelope, InvalidEvent
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Session, Envelope], "dict[str, Any] | None"]
+MAX_ATTEMPTS = 8
+
+
+class Transient(Exception):
+    """Try again later (a dependency is down); the message is requeued."""
+
+
+class Poison(Exception):
+    """This message can never be processed; it goes to the dead-letter queue."""
+
+
+PROCESSED = "processed"
+DUPLICATE = "duplicate"
+DEAD = "dead"
+REQUEUE = "requeue"
+
+
+class ConsumerWorker:
+    """Runs one handler over one queue."""
+
+    def __init__(self, *, bus: Bus, name: str, handler: Handler,
+                 factory: sessionmaker[Session], processed: Table,
+                 prefetch: int = 16) -> None:
+        self.bus = bus
+        self.name = name
+        self.handler = handler
+        self.factory = factory
+        self.processed = processed
+        self.prefetch = prefetch
+        self._attempts: dict[str, int] = {}
+
+    def handle_body(self, body: Any) -> str:
+        """Process one message body; return what to do with the message."""
+        try:
+            env = Envelope.from_json(body)
+        except InvalidEvent as exc:
+            return self._dead(body, f"invalid envelope: {exc}", None)
+        with self.factory() as session:
+            try:
+                if self._seen(session, env.id):
+                    return DUPLICATE
+                summary = self.handler(session, env)
+                session.execute(insert(self.processed).values(
+                    consumer=self.name, event_id=env.id, summary=summary,
+                    processed_at=datetime.now(UTC).replace(tzinfo=None)))
+                session.commit()
+            except (InvalidEvent, Poison, ValueError, KeyError, TypeError) as exc:
+                session.rollback()
+                return self._dead(body, f"{type(exc).__name__}: {exc}", env)
+            except IntegrityError as exc:
+                session.rollback()
+                if self._seen(session, env.id):
+                    return DUPLICATE
+                return self._retry(body, env, exc)
+            except (OperationalError, PoolTimeout, Transient, BusError) as exc:
+                session.rollback()
+                return self._retry(body, env, exc)
+            except Exception as exc:  # noqa: BLE001 - unknown: retry, then give up
+                session.rollback()
+                log.exception("consumer_handler_failed", consumer=self.name,
+                              event_id=env.id, event_type=env.type)
+                return self._retry(body, env, exc)
+        self._attempts.pop(env.id, None)
+        log.info("event_processed", consumer=self.name, event_id=env.id,
+                 event_type=env.type)
+        return PROCESSED
+
+    def _seen(self, session: Session, event_id: str) -> bool:
+        found = session.scalar(select(self.processed.c.id).where(
+            self.processed.c.consumer == self.name,
+            self.processed.c.event_id == event_id))
+        return found is not None
+
+    def _retry(self, body: Any, env: Envelope, exc: Exception) -> str:
+        attempts = self._attempts.get(env.id, 0) + 1
+        self._attempts[env.id] = attempts
+        if attempts >= MAX_ATTEMPTS:
+            return self._dead(body, f"gave up after {attempts} attempts: {exc}", env)
+        log.warning("event_requeued", consumer=self.name, event_id=env.id,
+                    attempts=attempts, error=str(exc)[:200])
+        time.sleep(min(0.2 * 2 ** attempts, 5.0))
+        return REQUEUE
+
+    def _dead(self, body: Any, reason: str, env: Envelope | None) -> str:
+        log.error("event_dead_lettered", consumer=self.name, reason=reason[:300],
+                  event_id=env.id if env else None)
+        self.bus.dead_letter(self.name, body, reason)
+        if env is not None:
+            self._attempts.pop(env.id, None)
+        return DEAD
+
+    def run(self, stop: threading.Event,
+            idle: Callable[[], None] | None = None, idle_every: float = 2.0) -> None:
+        """Consume until ``stop`` is set, reconnecting after broker failures."""
+        while not stop.is_set():
+            try:
+                self._consume(stop, idle, idle_every)
+            except Exception as exc:  # broker gone: back off and reconnect
+                log.warning("consumer_disconnected", consumer=self.name,
+                            error=str(exc)[:200])
+                stop.wait(2.0)
+
+    def _consume(self, stop: threading.Event, idle: Callable[[], None] | None,
+                 idle_every: float) -> None:
+        with self.bus.connection() as conn:
+            conn.ensure_connection(max_retries=3)
+            self.bus.declare(conn)
+            channel = conn.default_channel
+            if hasattr(channel, "recover_inflight"):
+                moved = channel.recover_inflight(queue_name(self.name))
+                if moved:
+                    log.info("inflight_recovered", consumer=self.name, count=moved)
+            main, _dead = queues_for(self.name)
+
+            def on_message(body: Any, message: Any) -> None:
+                outcome = self.handle_body(body)
+                if outcome == REQUEUE:
+                    message.requeue()
+                else:
+                    message.ack()
+
+            with conn.Consumer([main], callbacks=[on_message], accept=["json"],
+                               prefetch_count=self.prefetch):
+                log.info("consumer_started", consumer=self.name)
+                last_idle = 0.0
+                while not stop.is_set():
+                    try:
+                        conn.drain_events(timeout=0.5)
+                    except socket.timeout:
+                        pass
+                    if idle is not None and time.monotonic() - last_idle > idle_every:
+                        last_idle = time.monotonic()
+                        try:
+                            idle()
+                        except Exception as exc:  # noqa: BLE001 - keep consuming
+                            log.warning("idle_task_failed", error=str(exc)[:200])
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, for worker main loops."""
+    stop = threading.Event()
+
+    def _set(_signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _set)
+    signal.signal(signal.SIGINT, _set)
+    return stop

@@ -1,0 +1,131 @@
+"""SQLAlchemy 2 engine, one session per request, hooks that run after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+# Under MySQL's default wait_timeout (28800 s) and typical proxies' idle cut-offs.
+POOL_RECYCLE_SECONDS = 280
+_AFTER_COMMIT = "berth_after_commit"
+
+
+class Base(DeclarativeBase):
+    """Not used directly: each service subclasses :func:`make_base`'s result."""
+
+
+def make_base() -> type[DeclarativeBase]:
+    """A declarative base with its own MetaData and the naming convention."""
+
+    class ServiceBase(DeclarativeBase):
+        metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    return ServiceBase
+
+
+def make_engine(url: str, **kw: Any) -> Engine:
+    """An engine tuned for the backend: SQLite (FKs on, WAL) or MySQL (pre-ping)."""
+    if url.startswith("sqlite"):
+        if url in {"sqlite://", "sqlite:///:memory:"}:
+            kw.setdefault("poolclass", StaticPool)
+        kw.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, **kw)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("mysql"):
+        kw.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
+        kw.setdefault("connect_args", {"connect_timeout": 5, "charset": "utf8mb4"})
+        kw.setdefault("pool_size", 10)
+        kw.setdefault("max_overflow", 20)
+        kw.setdefault("pool_timeout", 5)
+    return create_engine(url, pool_pre_ping=True, **kw)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """A session factory whose sessions run registered hooks after each commit."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    factory.configure(info={"berth_factory": factory})
+    event.listen(factory, "after_commit", _run_after_commit)
+    event.listen(factory, "after_rollback", _drop_after_commit)
+    return factory
+
+
+def after_commit(session: Session, hook: Callable[[], None]) -> None:
+    """Run ``hook`` once the current transaction of ``session`` commits."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(hook)
+
+
+def _run_after_commit(session: Session) -> None:
+    hooks = session.info.pop(_AFTER_COMMIT, [])
+    for hook in hooks:
+        hook()
+
+
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+    session.info.pop("berth_outbox", None)  # events of a rolled-back transaction
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def install_session(app: Flask, factory: sessionmaker[Session]) -> None:
+    """One session per request, created lazily, closed in teardown."""
+    app.extensions["berth.sessionmaker"] = factory
+
+    @app.teardown_appcontext
+    def _close(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def get_session() -> Session:
+    """The current request's session (views commit it explicitly)."""
+    if "db_session" not in g:
+        from flask import current_app
+
+        g.db_session = current_app.extensions["berth.sessionmaker"]()
+    session: Session = g.db_session
+    return session
+
+
+def ping(engine: Engine) -> None:
+    """Raise if the database does not answer a trivial query."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -1,0 +1,119 @@
+"""Request parsing shared by every API: JSON or form bodies, Portus' nested
+bodies, pagination and sorting with allow-listed keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+
+from berth.common.errors import BadRequest, Invalid
+
+MAX_PER_PAGE = 100
+
+
+def request_data() -> dict[str, Any]:
+    """The body as a dict, from JSON or a form; 400 on malformed JSON."""
+    if request.is_json or (request.data and not request.form):
+        if not request.data:
+            return {}
+        payload = request.get_json(silent=True)
+        if payload is None:
+            raise BadRequest("request body is not valid JSON")
+        if not isinstance(payload, dict):
+            raise BadRequest("request body must be a JSON object")
+        return payload
+    out: dict[str, Any] = {}
+    for key in request.form:
+        value = request.form.get(key)
+        if "[" in key and key.endswith("]"):  # Portus form style: user[name]=x
+            outer, inner = key[:-1].split("[", 1)
+            out.setdefault(outer, {})
+            if isinstance(out[outer], dict):
+                out[outer][inner] = value
+        else:
+            out[key] = value
+    return out
+
+
+def nested(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """``data[key]`` as a dict (Portus wraps bodies: ``{"user": {...}}``)."""
+    inner = data.get(key, data if key not in data else None)
+    if not isinstance(inner, dict):
+        raise Invalid(f"'{key}' must be an object", detail={"field": key})
+    return inner
+
+
+def field(data: dict[str, Any], name: str, *, required: bool = True,
+          kind: type | tuple[type, ...] = str, max_length: int | None = 255) -> Any:
+    """One field, type-checked; 422 naming the field when missing or wrong."""
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise Invalid(f"{name} is required", detail={"field": name})
+        return None
+    if kind is bool and isinstance(value, str):
+        if value.lower() in {"true", "1", "yes", "on"}:
+            return True
+        if value.lower() in {"false", "0", "no", "off"}:
+            return False
+    if kind is int and isinstance(value, str) and value.isdigit():
+        return int(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise Invalid(f"{name} has the wrong type", detail={"field": name})
+    if isinstance(value, str) and max_length is not None and len(value) > max_length:
+        raise Invalid(f"{name} is too long (max {max_length})", detail={"field": name})
+    return value
+
+
+@dataclass(frozen=True)
+class Page:
+    """Portus list parameters: page, per_page, sort_attr, sort_order, all."""
+
+    page: int
+    per_page: int
+    sort_attr: str
+    descending: bool
+    all: bool
+
+    @property
+    def offset(self) -> int:
+        """Rows to skip."""
+        return (self.page - 1) * self.per_page
+
+
+def page_params(sort_keys: Sequence[str], default_sort: str | None = None,
+                default_per_page: int = 15) -> Page:
+    """Parse list parameters; sort keys must come from ``sort_keys``."""
+    args = request.args
+    try:
+        page = int(args.get("page", 1))
+        per_page = int(args.get("per_page", default_per_page))
+    except ValueError as exc:
+        raise Invalid("page and per_page must be integers") from exc
+    if page < 1 or per_page < 1:
+        raise Invalid("page and per_page must be positive")
+    sort_attr = args.get("sort_attr", default_sort or sort_keys[0])
+    if sort_attr not in sort_keys:
+        raise Invalid(f"sort_attr must be one of {', '.join(sort_keys)}",
+                      detail={"field": "sort_attr"})
+    order = args.get("sort_order", "asc").lower()
+    if order not in {"asc", "desc"}:
+        raise Invalid("sort_order must be asc or desc", detail={"field": "sort_order"})
+    return Page(page=page, per_page=min(per_page, MAX_PER_PAGE), sort_attr=sort_attr,
+                descending=order == "desc",
+                all=args.get("all", "false").lower() in {"true", "1"})
+
+
+def pagination_headers(page: Page, total: int) -> dict[str, str]:
+    """Headers that tell a client how many items and pages there are."""
+    pages = max(1, -(-total // page.per_page))
+    return {"X-Total": str(total), "X-Total-Pages": str(pages),
+            "X-Page": str(page.page), "X-Per-Page": str(page.per_page)}
+
+
+def escape_like(value: str) -> str:
+    """Escape LIKE wildcards; use with ``escape='\\\\'``."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,138 @@
+"""The bus end to end in one process: publish, consume, dedupe, dead-letter,
+and the embedded transport's redelivery of an unacked message."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Integer, String, Table, func, select
+from sqlalchemy.orm import Session
+
+from berth.common.bus import Bus, queue_name, queues_for
+from berth.common.consumer import DEAD, DUPLICATE, PROCESSED, ConsumerWorker
+from berth.common.db import make_base, make_engine, make_sessionmaker
+from berth.common.events.base import Envelope, Event
+from berth.common.outbox import Outbox, bus_tables
+
+Base = make_base()
+OUTBOX, PROCESSED_TABLE = bus_tables(Base.metadata)
+SEEN = Table("seen", Base.metadata, Column("id", Integer, primary_key=True),
+             Column("name", String(50)))
+
+
+@dataclass(frozen=True)
+class Pinged(Event):
+    TYPE = "test.thing.pinged"
+    VERSION = 1
+    name: str
+
+
+@pytest.fixture
+def factory(database_url: str) -> Any:
+    engine = make_engine(database_url)
+    Base.metadata.create_all(engine)
+    yield make_sessionmaker(engine)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def bus(berth_home: Path, amqp_url: str) -> Any:
+    b = Bus(amqp_url or None, berth_home, "test")
+    yield b
+    with b.connection() as conn:
+        for consumer in ("audit",):
+            for q in queues_for(consumer):
+                q(conn.default_channel).purge()
+    b.close()
+
+
+def handler(session: Session, env: Envelope) -> dict[str, Any]:
+    if env.data.get("name") == "poison":
+        raise ValueError("cannot handle poison")
+    session.execute(SEEN.insert().values(name=env.data["name"]))
+    return {"ok": True}
+
+
+def test_outbox_event_is_published_after_commit_and_consumed_once(factory, bus):
+    outbox = Outbox(OUTBOX, bus, "test")
+    with factory() as s:
+        env = outbox.add(s, Pinged(name="a"))
+        s.commit()
+    with factory() as s:  # published at once: the outbox row is gone
+        assert s.scalar(select(func.count()).select_from(OUTBOX)) == 0
+    worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
+                            processed=PROCESSED_TABLE)
+    stop = threading.Event()
+    t = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    t.start()
+    try:
+        for _ in range(100):
+            with factory() as s:
+                if s.scalar(select(func.count()).select_from(SEEN)):
+                    break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        t.join(5)
+    assert worker.handle_body(env.to_json()) == DUPLICATE
+    with factory() as s:
+        assert s.scalars(select(SEEN.c.name)).all() == ["a"]
+
+
+def test_rolled_back_transaction_publishes_nothing(factory, bus):
+    outbox = Outbox(OUTBOX, bus, "test")
+    with factory() as s:
+        outbox.add(s, Pinged(name="never"))
+        s.rollback()
+    with factory() as s:
+        outbox.add(s, Pinged(name="later"))
+        s.commit()
+    with bus.connection() as conn:
+        main, _ = queues_for("audit")
+        got = []
+        while (m := main(conn.default_channel).get(no_ack=True)) is not None:
+            got.append(Envelope.from_json(m.payload).data["name"])
+    assert got == ["later"]
+
+
+def test_poison_and_malformed_messages_go_to_dead_letter(factory, bus):
+    worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
+                            processed=PROCESSED_TABLE)
+    poison = Envelope.wrap(Pinged(name="poison"), producer="test")
+    assert worker.handle_body(poison.to_json()) == DEAD
+    assert worker.handle_body("{not json") == DEAD
+    assert worker.handle_body(Envelope.wrap(Pinged(name="ok"), producer="t").to_json()) \
+        == PROCESSED
+    with bus.connection() as conn:
+        _, dead = queues_for("audit")
+        reasons = []
+        while (m := dead(conn.default_channel).get(no_ack=True)) is not None:
+            reasons.append(m.payload["reason"])
+    assert len(reasons) == 2 and "poison" in reasons[0]
+
+
+def test_relay_publishes_what_a_failed_publish_left(factory, berth_home, amqp_url):
+    broken = Bus("amqp://guest:guest@127.0.0.1:1/", berth_home, "test")
+    with factory() as s:
+        Outbox(OUTBOX, broken, "test").add(s, Pinged(name="kept"))
+        s.commit()  # publish fails, the row stays
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(OUTBOX)) == 1
+    good = Bus(amqp_url or None, berth_home, "test")
+    assert Outbox(OUTBOX, good, "test").relay(factory, older_than=0) == 1
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(OUTBOX)) == 0
+    with good.connection() as conn:
+        main, _ = queues_for("audit")
+        m = main(conn.default_channel).get(no_ack=True)
+        assert m is not None and Envelope.from_json(m.payload).data["name"] == "kept"
+    good.close()
+
+
+def test_queue_names_are_prefixed():
+    assert queue_name("catalog") == "berth.catalog"
