@@ -190,5 +190,7 @@ class CommonSettings:
                               help="syncer service base URL (internal)")
     public_url: str = setting("BERTH_PUBLIC_URL", default="http://127.0.0.1:8080",
                               help="the origin users and docker clients reach")
+    token_issuer: str = setting("BERTH_TOKEN_ISSUER", default="berth",
+                                help="iss of every JWT Berth signs (the machine FQDN)")
     log_level: str = setting("BERTH_LOG_LEVEL", default="INFO",
                              parse=parse_choice("DEBUG", "INFO", "WARNING", "ERROR"))
