@@ -1,0 +1,1 @@
+"""`make run`: one machine, every part of Berth, in the foreground."""
