@@ -1,0 +1,100 @@
+"""What the embedded bus delivers after a consumer is killed with SIGKILL.
+
+A consumer process takes a message, starts handling it, and is killed before
+it commits or acks. A new consumer on the same BERTH_HOME gets the message
+again (at-least-once), handles it once, and the processed-events table keeps
+a redelivery from being applied twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from berth.common.bus import Bus
+from berth.common.events.base import Envelope
+
+CONSUMER = textwrap.dedent('''
+    import sys, threading, time
+    from pathlib import Path
+    from sqlalchemy import Column, Integer, String, Table
+    from berth.common.bus import Bus
+    from berth.common.consumer import ConsumerWorker
+    from berth.common.db import make_base, make_engine, make_sessionmaker
+    from berth.common.outbox import bus_tables
+
+    from berth.common.logging import configure_logging
+    configure_logging("test", "WARNING")
+    home, db, mode = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+    Base = make_base()
+    _, processed = bus_tables(Base.metadata)
+    done = Table("done", Base.metadata, Column("id", Integer, primary_key=True),
+                 Column("event_id", String(64)))
+    engine = make_engine(db)
+    Base.metadata.create_all(engine)
+    factory = make_sessionmaker(engine)
+
+    def handler(session, env):
+        if mode == "hang":
+            print("HANDLING", flush=True)
+            time.sleep(60)   # killed here, before commit and ack
+        session.execute(done.insert().values(event_id=env.id))
+
+    stop = threading.Event()
+    worker = ConsumerWorker(bus=Bus(None, home, "t"), name="audit", handler=handler,
+                            factory=factory, processed=processed)
+    threading.Timer(float(sys.argv[4]), stop.set).start()
+    worker.run(stop)
+''')
+
+
+def _consumer(home: Path, db: str, mode: str, seconds: float) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", CONSUMER, str(home), db, mode,
+                             str(seconds)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "BERTH_LOG_LEVEL": "WARNING"})
+
+
+def _envelope(n: int) -> Envelope:
+    return Envelope(id=f"evt-{n}", type="test.thing.happened", version=1,
+                    occurred_at="2026-01-01T00:00:00Z", producer="test",
+                    correlation_id=None, actor={"name": "system"}, data={"n": n})
+
+
+def _done(db: str) -> list[str]:
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        rows = [r[0] for r in conn.execute(text("SELECT event_id FROM done"))]
+    engine.dispose()
+    return rows
+
+
+def test_message_in_flight_at_sigkill_is_redelivered_once(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    db = f"sqlite:///{tmp_path / 'consumer.sqlite'}"
+    bus = Bus(None, home, "test")
+    bus.declare()
+    bus.publish([_envelope(1)])
+
+    victim = _consumer(home, db, "hang", 60)
+    assert victim.stdout is not None
+    assert victim.stdout.readline().strip() == "HANDLING"
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(10)
+    bus.publish([_envelope(2)])  # published while no consumer runs
+
+    survivor = _consumer(home, db, "ok", 4)
+    survivor.wait(30)
+    assert sorted(_done(db)) == ["evt-1", "evt-2"]
+
+    bus.publish([_envelope(1)])  # a duplicate delivery changes nothing
+    again = _consumer(home, db, "ok", 3)
+    again.wait(30)
+    assert sorted(_done(db)) == ["evt-1", "evt-2"]
+    assert not list((home / "bus" / "inflight").iterdir())
+    bus.close()

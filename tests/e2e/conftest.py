@@ -1,0 +1,36 @@
+"""Fixtures of the end-to-end scenarios: one running stack per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.support.stack import RunningStack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The whole stack in embedded mode, started as `make run` starts it."""
+    s = RunningStack(tmp_path_factory.mktemp("berth") / "home")
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def admin(stack: RunningStack) -> dict[str, str]:
+    """The bootstrapped admin: username, password and application token."""
+    body = {"user": {"username": "admin", "email": "admin@example.test",
+                     "password": "correct-horse-battery"}}
+    resp = stack.api("POST", "/api/v1/users/bootstrap", json=body)
+    assert resp.status_code == 201, resp.text
+    return {"username": "admin", "password": "correct-horse-battery",
+            "token": resp.json()["plain_token"]}
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A scratch directory for one scenario."""
+    return tmp_path

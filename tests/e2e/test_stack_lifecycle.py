@@ -1,0 +1,76 @@
+"""`make run`'s stack: routed as DESIGN.md says, honest health, a crashed child
+restarted, and nothing left running after SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+from tests.e2e.support.stack import RunningStack, port_open
+
+
+def _wait(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_routes_reach_each_service(stack: RunningStack) -> None:
+    assert stack.api("GET", "/api/v1/_ping").status_code == 200
+    assert stack.api("GET", "/api/version").status_code == 200
+    challenge = stack.api("GET", "/v2/")
+    assert challenge.status_code == 401
+    assert f'realm="{stack.url}/v2/token"' in challenge.headers["WWW-Authenticate"]
+    assert stack.api("GET", "/v2/token", params={"service": stack.host}).status_code == 200
+    assert stack.api("GET", "/internal/v1/registries").status_code == 404
+    assert stack.api("GET", "/.well-known/jwks.json").json()["keys"]
+
+
+def test_health_reports_a_stopped_registry_then_recovers(stack: RunningStack) -> None:
+    syncer = f"http://127.0.0.1:{stack.port_base + 3}/api/v1/health"
+    assert requests.get(syncer, timeout=10).status_code == 200
+    stack.supervisorctl("stop", "registry")
+    try:
+        resp = requests.get(syncer, timeout=20)
+        assert resp.status_code == 503
+        failing = [k for k, v in resp.json().items() if not v["success"]]
+        assert any("registry" in name for name in failing)
+    finally:
+        stack.supervisorctl("start", "registry")
+    assert _wait(lambda: requests.get(syncer, timeout=10).status_code == 200)
+
+
+def test_crashed_service_is_restarted(stack: RunningStack) -> None:
+    status = stack.supervisorctl("pid", "token")
+    pid = int(status.strip())
+    os.kill(pid, signal.SIGKILL)
+    assert _wait(lambda: stack.api("GET", "/v2/token",
+                                   params={"service": stack.host}).status_code == 200,
+                 timeout=60)
+    assert int(stack.supervisorctl("pid", "token").strip()) != pid
+
+
+def test_sigterm_leaves_nothing_running(tmp_path: Path) -> None:
+    own = RunningStack(tmp_path / "home")
+    own.start()
+    assert own.api("GET", "/api/v1/_ping").status_code == 200
+    own.stop()
+    assert not any(port_open(p) for p in own.ports())
+    left = subprocess.run(["pgrep", "-f", str(own.home)], capture_output=True, text=True)
+    assert left.stdout.strip() == ""
+    # Running again reuses the data in BERTH_HOME (keys, databases).
+    key = (own.home / "keys" / "token-signing.pem").read_bytes()
+    again = RunningStack(own.home)
+    again.start()
+    try:
+        assert (own.home / "keys" / "token-signing.pem").read_bytes() == key
+    finally:
+        again.stop()
