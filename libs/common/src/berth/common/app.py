@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from berth.common.errors import install_error_handlers
 from berth.common.logging import configure_logging, install_request_logging
@@ -21,4 +22,12 @@ def base_app(service: str, import_name: str, *, log_level: str = "INFO",
     install_error_handlers(app)
     install_request_logging(app)
     install_metrics(app, service)
+
+    @app.before_request
+    def _limit_body() -> None:
+        # Refuse early: Flask only enforces the limit when a view reads the body.
+        length = request.content_length
+        if length is not None and length > max_body:
+            raise RequestEntityTooLarge()
+
     return app

@@ -128,8 +128,10 @@ def load(cls: type[T], environ: Mapping[str, str] | None = None, **overrides: An
         try:
             value = meta["parse"](raw)
         except (ValueError, TypeError) as exc:
-            shown = "***" if meta["secret"] else repr(raw)
-            problems.append(f"{name}: invalid value {shown}: {exc}")
+            if meta["secret"]:
+                problems.append(f"{name}: invalid value (hidden)")
+            else:
+                problems.append(f"{name}: invalid value {raw!r}: {exc}")
             continue
         values[field.name] = Secret(value) if meta["secret"] else value
     if problems:

@@ -42,6 +42,7 @@ NamespaceTeamChanged = _event("catalog.namespace.team_changed",
                               "A namespace moved to another team.")
 NamespaceDescriptionChanged = _event("catalog.namespace.description_changed",
                                      "A namespace's description changed.")
+NamespaceRenamed = _event("catalog.namespace.renamed", "An empty namespace was renamed.")
 NamespaceDeleted = _event("catalog.namespace.deleted", "A namespace was deleted.")
 RepositoryCreated = _event("catalog.repository.created", "A repository appeared.")
 RepositoryUpdated = _event("catalog.repository.updated",
