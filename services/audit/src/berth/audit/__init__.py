@@ -1,0 +1,1 @@
+"""Berth's audit service: every bus event, recorded once in a hash chain."""

@@ -1,0 +1,167 @@
+"""``/api/v1/audit``: list, show, export and verify audit records."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    request,
+    stream_with_context,
+)
+from sqlalchemy import Select
+
+from berth.audit import metrics
+from berth.audit.api.serialize import CSV_COLUMNS, csv_row, record_dict
+from berth.audit.errors import InvalidFilter, RecordNotFound
+from berth.audit.models import AuditRecord
+from berth.audit.services import queries
+from berth.audit.services.verification import verify_chain
+from berth.common.auth import require_admin, require_user
+from berth.common.db import get_session
+from berth.common.web import page_params, pagination_headers
+
+bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
+
+# "all=true" is Portus' way to skip paging; a bound keeps one response sane.
+MAX_ALL = 10_000
+
+
+def _time(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidFilter(f"{name} must be an ISO 8601 time",
+                            detail={"field": name}) from exc
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _filters() -> queries.Filters:
+    args = request.args
+    for name in ("actor", "action", "namespace", "repository", "target",
+                 "target_type", "q"):
+        if len(args.get(name, "")) > 255:
+            raise InvalidFilter(f"{name} is too long", detail={"field": name})
+    return queries.Filters(
+        actor=args.get("actor") or None, action=args.get("action") or None,
+        namespace=args.get("namespace") or None,
+        repository=args.get("repository") or None,
+        target_type=args.get("target_type") or None,
+        target=args.get("target") or None, since=_time("since"),
+        until=_time("until"), q=args.get("q") or None)
+
+
+def _query() -> Select[tuple[AuditRecord]]:
+    principal = require_user()
+    return queries.apply_filters(queries.visible_to(principal), _filters())
+
+
+@bp.get("")
+@bp.get("/events")
+def list_records() -> Response:
+    """Records, newest first unless ``sort_order=asc``; Portus paging or a cursor."""
+    query = _query()
+    session = get_session()
+    if "cursor" in request.args:
+        return _by_cursor(query)
+    page = page_params(queries.SORT_KEYS, default_sort="occurred_at")
+    descending = page.descending or "sort_order" not in request.args
+    total = queries.count(session, query)
+    ordered = queries.ordered(query, page.sort_attr, descending)
+    if page.all:
+        rows = session.scalars(ordered.limit(MAX_ALL))
+    else:
+        rows = session.scalars(ordered.offset(page.offset).limit(page.per_page))
+    resp = jsonify([record_dict(r) for r in rows])
+    resp.headers.update(pagination_headers(page, total))
+    return resp
+
+
+def _by_cursor(query: Select[tuple[AuditRecord]]) -> Response:
+    raw = request.args.get("cursor", "")
+    try:
+        per_page = min(int(request.args.get("per_page", 15)), 100)
+        cursor = int(raw) if raw else None
+    except ValueError as exc:
+        raise InvalidFilter("cursor and per_page must be integers",
+                            detail={"field": "cursor"}) from exc
+    if per_page < 1 or (cursor is not None and cursor < 1):
+        raise InvalidFilter("cursor and per_page must be positive",
+                            detail={"field": "cursor"})
+    if cursor is not None:
+        query = query.where(AuditRecord.id < cursor)
+    rows = list(get_session().scalars(
+        query.order_by(AuditRecord.id.desc()).limit(per_page + 1)))
+    resp = jsonify([record_dict(r) for r in rows[:per_page]])
+    if len(rows) > per_page:
+        resp.headers["X-Next-Cursor"] = str(rows[per_page - 1].id)
+    return resp
+
+
+@bp.get("/<int:record_id>")
+@bp.get("/events/<int:record_id>")
+def show_record(record_id: int) -> Response:
+    """One record; missing and not visible answer the same 404."""
+    principal = require_user()
+    record = queries.find(get_session(), principal, record_id)
+    if record is None:
+        raise RecordNotFound("audit record not found", detail={"id": record_id})
+    return jsonify(record_dict(record))
+
+
+@bp.get("/export")
+def export() -> Response:
+    """Every matching record, oldest first, streamed as CSV or JSON Lines."""
+    fmt = request.args.get("format", "csv")
+    if fmt not in {"csv", "jsonl"}:
+        raise InvalidFilter("format must be csv or jsonl", detail={"field": "format"})
+    query = _query()
+    session = get_session()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    def csv_lines() -> Iterator[str]:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(CSV_COLUMNS)
+        for record in queries.stream(session, query):
+            writer.writerow(csv_row(record))
+            if buf.tell() > 64 * 1024:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+
+    def json_lines() -> Iterator[str]:
+        for record in queries.stream(session, query):
+            yield json.dumps(record_dict(record), separators=(",", ":")) + "\n"
+
+    if fmt == "csv":
+        body, mimetype = csv_lines(), "text/csv"
+    else:
+        body, mimetype = json_lines(), "application/x-ndjson"
+    resp = Response(stream_with_context(body), mimetype=mimetype)
+    resp.headers["Content-Disposition"] = (
+        f'attachment; filename="audit-{stamp}.{fmt}"')
+    return resp
+
+
+@bp.get("/verify")
+def verify() -> Response:
+    """Walk the chain (admins only): intact, or the first broken record."""
+    require_admin()
+    key: bytes = current_app.extensions["berth.audit.anchor_key"]
+    report = verify_chain(get_session(), key)
+    metrics.VERIFICATIONS.labels("intact" if report.intact else "broken").inc()
+    return jsonify(report.to_dict())

@@ -1,0 +1,44 @@
+"""The audit service's Flask app factory: the only place things are wired."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify
+
+from berth.audit.api.audit import bp as audit_bp
+from berth.audit.config import AuditConfig
+from berth.audit.keys import anchor_key
+from berth.audit.models import OUTBOX
+from berth.audit.openapi import document
+from berth.common.app import base_app
+from berth.common.auth import Authenticator, install_auth
+from berth.common.config import load
+from berth.common.db import install_session
+from berth.common.health import install_health
+from berth.common.runtime import Runtime, build_runtime, remote_authenticator
+
+
+def create_app(config: AuditConfig | None = None, *,
+               authenticator: Authenticator | None = None,
+               runtime: Runtime | None = None) -> Flask:
+    """Build the app; tests pass a config, an authenticator with static keys and
+    optionally a runtime sharing their engine."""
+    config = config or load(AuditConfig)
+    app = base_app("audit", __name__, log_level=config.log_level)
+    runtime = runtime or build_runtime(config, service="audit",
+                                       database_url=config.database_url,
+                                       outbox_table=OUTBOX)
+    app.extensions["berth.audit.config"] = config
+    app.extensions["berth.audit.runtime"] = runtime
+    app.extensions["berth.audit.anchor_key"] = anchor_key(config)
+    install_session(app, runtime.sessions)
+    install_auth(app, authenticator or remote_authenticator(
+        config, issuer=config.token_issuer))
+    install_health(app, runtime.health_checks())
+    app.register_blueprint(audit_bp)
+
+    @app.get("/openapi.json")
+    @app.get("/api/v1/audit/openapi.json")
+    def openapi() -> Response:
+        return jsonify(document())
+
+    return app

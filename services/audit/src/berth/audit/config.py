@@ -1,0 +1,40 @@
+"""Settings of the audit service, read once from ``BERTH_AUDIT_*``."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from berth.common.config import CommonSettings, Secret, setting, sqlite_default
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("must be more than 0")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditConfig(CommonSettings):
+    """Everything the audit service's app and worker read from the environment."""
+
+    database_url: str = setting(
+        "BERTH_AUDIT_DATABASE_URL", default=sqlite_default("audit"), secret=True,
+        help="SQLAlchemy URL of the audit database")
+    retention_days: int = setting(
+        "BERTH_AUDIT_RETENTION_DAYS", default=0, parse=_non_negative_int,
+        help="prune records older than this many days; 0 keeps them forever")
+    retention_interval: float = setting(
+        "BERTH_AUDIT_RETENTION_INTERVAL", default=3600.0, parse=_positive_float,
+        help="seconds between two retention runs of the worker")
+    anchor_key: Secret = setting(  # noqa: RUF009 - setting() is a field()
+        "BERTH_AUDIT_ANCHOR_KEY", default="", secret=True,
+        help="HMAC key of retention anchors; empty = generated under "
+             "BERTH_HOME/secrets/audit-anchor")

@@ -1,0 +1,1 @@
+"""The audit service's domain logic; callers own the transaction."""

@@ -1,0 +1,122 @@
+"""Reading the log: filters, who may see what, sorting and paging.
+
+Visibility: admins (and Berth's own services) see every record; any other
+user sees the records of their own actions (actor id, or actor name when the
+producer only knew the name, as the registry does). Records about the
+namespaces and teams a user belongs to are not shown yet: that needs the
+catalog's memberships and is a later change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from berth.audit.models import AuditRecord
+from berth.common.auth import Principal
+from berth.common.web import escape_like
+
+SORT_KEYS = ("occurred_at", "id", "recorded_at", "action", "actor_name")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a caller asked for; every field optional."""
+
+    actor: str | None = None
+    action: str | None = None          # a prefix: "namespace." or "repository.push"
+    namespace: str | None = None
+    repository: str | None = None
+    target_type: str | None = None
+    target: str | None = None          # target name
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str | None = None
+
+
+def visible_to(principal: Principal) -> Select[tuple[AuditRecord]]:
+    """Every record ``principal`` may see."""
+    query = select(AuditRecord)
+    if principal.admin:
+        return query
+    own_id = (AuditRecord.actor_id == principal.id if principal.id is not None
+              else false())
+    by_name = and_(AuditRecord.actor_id.is_(None),
+                   AuditRecord.actor_name == principal.username)
+    return query.where(or_(own_id, by_name))
+
+
+def _like(value: str) -> str:
+    return f"%{escape_like(value)}%"
+
+
+def apply_filters(query: Select[tuple[AuditRecord]],
+                  f: Filters) -> Select[tuple[AuditRecord]]:
+    """Narrow ``query`` by ``f``."""
+    if f.actor:
+        query = query.where(AuditRecord.actor_name == f.actor)
+    if f.action:
+        prefix = f"{escape_like(f.action)}%"
+        query = query.where(AuditRecord.action.like(prefix, escape="\\"))
+    if f.namespace:
+        query = query.where(AuditRecord.namespace == f.namespace)
+    if f.repository:
+        query = query.where(AuditRecord.repository == f.repository)
+    if f.target_type:
+        query = query.where(AuditRecord.target_type == f.target_type)
+    if f.target:
+        query = query.where(AuditRecord.target_name == f.target)
+    if f.since:
+        query = query.where(AuditRecord.occurred_at >= f.since)
+    if f.until:
+        query = query.where(AuditRecord.occurred_at < f.until)
+    if f.q:
+        pattern = _like(f.q)
+        query = query.where(or_(
+            AuditRecord.action.like(pattern, escape="\\"),
+            AuditRecord.actor_name.like(pattern, escape="\\"),
+            AuditRecord.target_name.like(pattern, escape="\\"),
+            AuditRecord.namespace.like(pattern, escape="\\"),
+            AuditRecord.repository.like(pattern, escape="\\"),
+        ))
+    return query
+
+
+def ordered(query: Select[tuple[AuditRecord]], sort_attr: str,
+            descending: bool) -> Select[tuple[AuditRecord]]:
+    """Sort by an allow-listed key, ties broken by id in the same direction."""
+    column = getattr(AuditRecord, sort_attr if sort_attr in SORT_KEYS else "id")
+    if descending:
+        return query.order_by(column.desc(), AuditRecord.id.desc())
+    return query.order_by(column.asc(), AuditRecord.id.asc())
+
+
+def count(session: Session, query: Select[tuple[AuditRecord]]) -> int:
+    """How many records ``query`` matches."""
+    total = session.scalar(select(func.count()).select_from(
+        query.order_by(None).subquery()))
+    return int(total or 0)
+
+
+def find(session: Session, principal: Principal, record_id: int) -> AuditRecord | None:
+    """One record, or None if it is missing or not visible to ``principal``."""
+    query = visible_to(principal).where(AuditRecord.id == record_id)
+    return session.scalars(query).first()
+
+
+def stream(session: Session, query: Select[tuple[AuditRecord]],
+           batch: int = 500) -> Iterator[AuditRecord]:
+    """Yield every record of ``query`` in id order, a batch at a time."""
+    after = 0
+    while True:
+        rows = list(session.scalars(query.where(AuditRecord.id > after)
+                                    .order_by(AuditRecord.id).limit(batch)))
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id
+        session.expunge_all()
