@@ -1,0 +1,1 @@
+"""`make bench`: Berth measured side by side with its baseline in one run."""
