@@ -1,0 +1,105 @@
+"""The chain proves itself: any change, removal or reordering is named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from berth.audit.services.verification import verify_chain
+
+KEY = b"anchor-test-key"
+
+
+@pytest.fixture
+def chain(record: Callable[..., Any]) -> list[Any]:
+    return [record("catalog.team.created", {"entity_id": i, "name": f"team{i}",
+                                            "details": {"n": i}})
+            for i in range(1, 8)]
+
+
+def _verify(sessions: sessionmaker[Session], batch: int = 3) -> dict[str, Any]:
+    with sessions() as s:
+        return verify_chain(s, KEY, batch=batch).to_dict()
+
+
+def _sql(sessions: sessionmaker[Session], *statements: str) -> None:
+    with sessions() as s:
+        for stmt in statements:
+            s.execute(text(stmt))
+        s.commit()
+
+
+def test_empty_chain_is_intact(sessions: sessionmaker[Session]) -> None:
+    assert _verify(sessions) == {"intact": True, "records": 0, "first_id": None,
+                                 "last_id": None, "anchor": None}
+
+
+def test_untouched_chain_is_intact_across_batches(
+        chain: list[Any], sessions: sessionmaker[Session]) -> None:
+    report = _verify(sessions, batch=3)
+    assert report["intact"] is True
+    assert (report["records"], report["first_id"], report["last_id"]) == (7, 1, 7)
+
+
+def test_modified_details_name_the_record(chain: list[Any],
+                                          sessions: sessionmaker[Session]) -> None:
+    _sql(sessions, """UPDATE audit_records SET details = '{"n": 99}' WHERE id = 4""")
+    report = _verify(sessions)
+    assert report["intact"] is False
+    assert report["broken"] == {"id": 4, "reason": "hash_mismatch"}
+    assert report["records"] == 3
+
+
+def test_modified_actor_with_recomputed_hash_breaks_the_next_link(
+        chain: list[Any], sessions: sessionmaker[Session]) -> None:
+    # A forger who also rewrites the row's hash still breaks the next record.
+    _sql(sessions, "UPDATE audit_records SET actor_name = 'eve' WHERE id = 5")
+    with sessions() as s:
+        from berth.audit.chain import record_hash
+        from berth.audit.models import AuditRecord
+
+        row = s.get(AuditRecord, 5)
+        assert row is not None
+        row.hash = record_hash(row)
+        s.commit()
+    report = _verify(sessions)
+    assert report["broken"] == {"id": 6, "reason": "prev_hash_mismatch"}
+
+
+def test_deleted_row_names_the_gap(chain: list[Any],
+                                   sessions: sessionmaker[Session]) -> None:
+    _sql(sessions, "DELETE FROM audit_records WHERE id = 3")
+    report = _verify(sessions)
+    assert report["broken"] == {"id": 4, "reason": "missing_records",
+                                "expected_id": 3}
+
+
+def test_deleted_newest_rows_are_caught_by_the_head(
+        chain: list[Any], sessions: sessionmaker[Session]) -> None:
+    _sql(sessions, "DELETE FROM audit_records WHERE id >= 6")
+    report = _verify(sessions)
+    assert report["intact"] is False
+    assert report["broken"]["id"] == 6
+    assert report["broken"]["reason"] == "missing_records"
+
+
+def test_reordered_rows_name_the_first_moved(chain: list[Any],
+                                             sessions: sessionmaker[Session]) -> None:
+    _sql(sessions,
+         "UPDATE audit_records SET id = 1000 WHERE id = 2",
+         "UPDATE audit_records SET id = 2 WHERE id = 3",
+         "UPDATE audit_records SET id = 3 WHERE id = 1000")
+    report = _verify(sessions)
+    assert report["broken"]["id"] == 2
+    assert report["broken"]["reason"] in {"prev_hash_mismatch", "hash_mismatch"}
+
+
+def test_deleted_first_row_is_caught(chain: list[Any],
+                                     sessions: sessionmaker[Session]) -> None:
+    _sql(sessions, "DELETE FROM audit_records WHERE id = 1")
+    assert _verify(sessions)["broken"] == {"id": 2, "reason": "missing_records",
+                                           "expected_id": 1}
