@@ -1,0 +1,1 @@
+"""Berth's syncer: registry notifications, the reconcile, every call to the registry."""

@@ -1,0 +1,101 @@
+"""The syncer's app factory: the only place its collaborators are wired."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from flask import Flask, Response, jsonify
+
+from berth.common.app import base_app
+from berth.common.auth import Authenticator, install_auth
+from berth.common.db import install_session
+from berth.common.health import Check, install_health
+from berth.common.runtime import Runtime, build_runtime, remote_authenticator
+from berth.syncer.api import internal, sync, webhooks
+from berth.syncer.config import SyncerConfig, load_config
+from berth.syncer.models import OUTBOX
+from berth.syncer.openapi import document
+from berth.syncer.registries import RegistryDirectory
+from berth.syncer.services.manifests import ManifestService
+from berth.syncer.services.notifications import NotificationService
+from berth.syncer.services.reconcile import ClientFor, Reconciler
+from berth.syncer.state import Syncer
+from berth.syncer.wiring import ClientPool, build_directory
+
+# Registry notification envelopes are small (the registry batches a few
+# events); anything bigger is refused before it is read.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class HealthChecks(Mapping[str, Check]):
+    """Database, bus, and one check per registry known right now."""
+
+    def __init__(self, runtime: Runtime, directory: RegistryDirectory,
+                 client_for: ClientFor) -> None:
+        self.runtime = runtime
+        self.directory = directory
+        self.client_for = client_for
+
+    def _all(self) -> dict[str, Check]:
+        checks: dict[str, Check] = dict(self.runtime.health_checks())  # type: ignore[arg-type]
+        for reg in self.directory.all():
+            if reg.url:
+                checks[f"registry:{reg.service}"] = self.client_for(reg).ping
+        return checks
+
+    def __getitem__(self, key: str) -> Check:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def items(self) -> Any:
+        return self._all().items()
+
+
+def build_reconciler(config: SyncerConfig, runtime: Runtime,
+                     directory: RegistryDirectory, client_for: ClientFor) -> Reconciler:
+    """The reconciler with the configured strategy, parallelism and lock TTL."""
+    return Reconciler(factory=runtime.sessions, outbox=runtime.outbox,
+                      directory=directory, client_for=client_for,
+                      strategy=config.sync_strategy,
+                      parallelism=config.sync_parallelism,
+                      lock_ttl=config.sync_lock_ttl)
+
+
+def create_app(config: SyncerConfig | None = None, *, runtime: Runtime | None = None,
+               authenticator: Authenticator | None = None,
+               directory: RegistryDirectory | None = None,
+               client_for: ClientFor | None = None) -> Flask:
+    """Build the syncer's Flask app; collaborators may be passed in (tests)."""
+    config = config or load_config()
+    runtime = runtime or build_runtime(config, service="syncer",
+                                       database_url=config.database_url,
+                                       outbox_table=OUTBOX)
+    directory = directory or build_directory(config)
+    client_for = client_for or ClientPool(config)
+    app = base_app("syncer", __name__, log_level=config.log_level,
+                   max_body=MAX_BODY_BYTES)
+    install_session(app, runtime.sessions)
+    install_auth(app, authenticator or remote_authenticator(
+        config, issuer=config.token_issuer))
+    app.extensions["berth.syncer"] = Syncer(
+        config=config, runtime=runtime, directory=directory,
+        reconciler=build_reconciler(config, runtime, directory, client_for),
+        notifications=NotificationService(runtime.outbox),
+        manifests=ManifestService(directory, client_for))
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(sync.bp)
+    app.register_blueprint(internal.bp)
+    install_health(app, HealthChecks(runtime, directory, client_for))
+
+    @app.get("/openapi.json")
+    @app.get("/api/v1/syncer/openapi.json")
+    def openapi() -> Response:
+        return jsonify(document())
+
+    return app

@@ -1,0 +1,102 @@
+"""The syncer's settings, read once from the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from berth.common.config import (
+    CommonSettings,
+    Secret,
+    berth_home,
+    load,
+    parse_bool,
+    parse_choice,
+    setting,
+    sqlite_default,
+)
+
+STRATEGIES = ("initial", "on-start", "update", "update-delete")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _public_hostname(env: Mapping[str, str]) -> str:
+    # The registry is reached through the ingress, so its hostname (what
+    # docker clients tag images with) is the public origin's host:port.
+    url = urlsplit(env.get("BERTH_PUBLIC_URL", "http://127.0.0.1:8080"))
+    return url.netloc or "127.0.0.1:8080"
+
+
+def _service_default(env: Mapping[str, str]) -> str:
+    return env.get("BERTH_REGISTRY_HOSTNAME") or _public_hostname(env)
+
+
+def _notify_secret_default(env: Mapping[str, str]) -> Secret:
+    path = berth_home(env) / "secrets" / "notify"
+    return Secret(path.read_text().strip()) if path.exists() else Secret("")
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncerConfig(CommonSettings):
+    """Everything the syncer reads from the environment."""
+
+    database_url: str = setting("BERTH_SYNCER_DATABASE_URL",
+                                default=sqlite_default("syncer"), secret=True,
+                                help="SQLAlchemy URL of the syncer's database")
+    sync_interval: float = setting("BERTH_SYNC_INTERVAL", default=600.0,
+                                   parse=_positive_float,
+                                   help="seconds between two reconciles")
+    sync_strategy: str = setting("BERTH_SYNC_STRATEGY", default="update-delete",
+                                 parse=parse_choice(*STRATEGIES),
+                                 help="initial | on-start | update | update-delete")
+    sync_on_start: bool = setting("BERTH_SYNC_ON_START", default=True,
+                                  parse=parse_bool,
+                                  help="reconcile once when the worker starts")
+    sync_parallelism: int = setting("BERTH_SYNC_PARALLELISM", default=8,
+                                    parse=_positive_int,
+                                    help="repositories listed at the same time")
+    sync_page_size: int = setting("BERTH_SYNC_PAGE_SIZE", default=100,
+                                  parse=_positive_int,
+                                  help="n of /v2/_catalog and tags/list pages")
+    sync_lock_ttl: float = setting("BERTH_SYNC_LOCK_TTL", default=120.0,
+                                   parse=_positive_float,
+                                   help="seconds a silent reconcile keeps its lock")
+    registry_timeout: float = setting("BERTH_REGISTRY_TIMEOUT", default=30.0,
+                                      parse=_positive_float,
+                                      help="read timeout of registry calls (s)")
+    registry_name: str = setting("BERTH_REGISTRY_NAME", default="registry",
+                                 help="display name of the default registry")
+    registry_url: str = setting("BERTH_REGISTRY_URL", default="http://127.0.0.1:5000",
+                                help="where the syncer reaches the default registry")
+    registry_hostname: str = setting("BERTH_REGISTRY_HOSTNAME",
+                                     default=_public_hostname,
+                                     help="host:port clients use for the registry")
+    registry_service: str = setting("BERTH_REGISTRY_SERVICE", default=_service_default,
+                                    help="the registry's token service name")
+    registry_notification_secret: Secret = setting(
+        "BERTH_REGISTRY_NOTIFICATION_SECRET", default=_notify_secret_default,
+        secret=True, help="bearer secret the registry sends with notifications")
+
+    @property
+    def deletes(self) -> bool:
+        """Whether the configured strategy may remove what disappeared."""
+        return self.sync_strategy != "update"
+
+
+def load_config(environ: Mapping[str, str] | None = None, **overrides: object) -> SyncerConfig:
+    """Read the syncer's configuration (keyword overrides win, for tests)."""
+    return load(SyncerConfig, environ, **overrides)

@@ -1,0 +1,101 @@
+"""Fixtures of the syncer's tests: config, a migrated database, the app, and
+the notification relay the real registry posts to."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from berth.common.auth import Authenticator, JwksKeys  # noqa: E402
+from berth.common.bus import Bus  # noqa: E402
+from berth.common.db import make_engine, make_sessionmaker  # noqa: E402
+from berth.common.migrations import upgrade  # noqa: E402
+from berth.common.outbox import Outbox  # noqa: E402
+from berth.common.runtime import Runtime  # noqa: E402
+from berth.syncer.__main__ import MIGRATIONS  # noqa: E402
+from berth.syncer.app import create_app  # noqa: E402
+from berth.syncer.config import SyncerConfig, load_config  # noqa: E402
+from berth.syncer.models import OUTBOX  # noqa: E402
+from berth.syncer.registries import RegistryDirectory  # noqa: E402
+from berth.syncer.wiring import ClientPool, default_registry  # noqa: E402
+from syncer_testing import (  # noqa: E402
+    INTERNAL_SECRET,
+    ISSUER,
+    NOTIFY_SECRET,
+    SIGNER,
+    Relay,
+)
+
+
+@pytest.fixture(scope="session")
+def relay() -> Iterator[Relay]:
+    r = Relay()
+    r.thread.start()
+    yield r
+    r.server.shutdown()
+
+
+@pytest.fixture
+def config(berth_home: Path, database_url: str, amqp_url: str) -> SyncerConfig:
+    return load_config(
+        {"BERTH_HOME": str(berth_home)},
+        database_url=database_url, amqp_url=amqp_url,
+        internal_secret=INTERNAL_SECRET, token_issuer=ISSUER,
+        registry_notification_secret=NOTIFY_SECRET,
+        registry_service="registry.test:5000", registry_url="http://127.0.0.1:9",
+        registry_timeout=5.0, sync_parallelism=4, sync_page_size=3)
+
+
+@pytest.fixture
+def runtime(config: SyncerConfig) -> Iterator[Runtime]:
+    """Engine, sessions, a real bus, and an outbox that keeps every event in
+    its table (no bus) so tests can read exactly what was published."""
+    engine = make_engine(config.database_url)
+    upgrade(MIGRATIONS, engine, "syncer")
+    bus = Bus(config.amqp_url or None, config.home, "syncer")
+    yield Runtime(engine=engine, sessions=make_sessionmaker(engine), bus=bus,
+                  outbox=Outbox(OUTBOX, None, "syncer"))
+    bus.close()
+    engine.dispose()
+
+
+@pytest.fixture
+def make_app(config: SyncerConfig, runtime: Runtime, relay: Relay) -> Iterator[Any]:
+    """Build the app for a registry URL; the relay forwards to it."""
+
+    def build(registry_url: str | None = None, **kw: Any) -> Any:
+        cfg = config if registry_url is None else dataclasses.replace(
+            config, registry_url=registry_url)
+        directory = kw.pop("directory", None) or RegistryDirectory(default_registry(cfg))
+        auth = Authenticator(keys=JwksKeys(static=SIGNER.public_keys()),
+                             credentials=None, internal_secret=INTERNAL_SECRET,
+                             issuer=ISSUER)
+        app = create_app(cfg, runtime=runtime, authenticator=auth, directory=directory,
+                         client_for=kw.pop("client_for", None) or ClientPool(cfg), **kw)
+        app.testing = True
+        relay.target = app
+        relay.mode = "on"
+        return app
+
+    yield build
+    relay.target = None
+    relay.mode = "on"
+
+
+@pytest.fixture
+def app(make_app: Any) -> Any:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
