@@ -1,0 +1,7 @@
+"""gunicorn settings of the token service (env BERTH_TOKEN_BIND etc. override)."""
+
+from berth.common.gunicorn_defaults import child_exit, settings
+
+globals().update(settings("token", 5001))
+
+__all__ = ["child_exit"]

@@ -1,0 +1,1 @@
+"""Berth's token service: identity provider and the registry's token server."""

@@ -1,0 +1,1 @@
+"""Domain logic of the token service: no HTTP, no commits."""

@@ -1,0 +1,174 @@
+"""Turn a user name and a secret (password or application token) into a user.
+
+Every refusal looks the same to the client (:data:`LOGIN_REFUSED`); the reason
+goes to logs, metrics and the ``identity.login.failed`` event. Throttled and
+locked accounts are refused before any secret is checked.
+
+Steady state costs no slow hash and no write: application tokens are looked
+up by SHA-256, recent password verifications are cached (see
+:mod:`berth.token.services.passwords`), ``last_used_at`` and the login event
+are written at most once a minute per token, and a cached password success
+writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+from berth.common.events.base import Actor
+from berth.common.events.identity import LoginFailed, LoginSucceeded, UserUpdated
+from berth.common.outbox import Outbox
+from berth.token import metrics
+from berth.token.errors import AuthFailed, Throttled
+from berth.token.models import User, utcnow
+from berth.token.services.app_tokens import ApplicationTokenService
+from berth.token.services.directory import Directory
+from berth.token.services.passwords import Passwords, VerificationCache
+from berth.token.services.throttle import Throttle
+from berth.token.services.users import UserService, actor_of
+from sqlalchemy.orm import Session
+
+log = structlog.get_logger(__name__)
+MAX_SECRET = 1024
+
+
+@dataclass(frozen=True)
+class Login:
+    """A successful authentication."""
+
+    user: User
+    method: str          # password, application_token, ldap
+    cached: bool = False
+
+
+class CredentialService:
+    """Checks credentials, throttles failures, records logins."""
+
+    def __init__(self, *, users: UserService, tokens: ApplicationTokenService,
+                 passwords: Passwords, cache: VerificationCache, throttle: Throttle,
+                 outbox: Outbox, directory: Directory | None = None) -> None:
+        self.users = users
+        self.tokens = tokens
+        self.passwords = passwords
+        self.cache = cache
+        self.throttle = throttle
+        self.outbox = outbox
+        self.directory = directory
+
+    def authenticate(self, session: Session, username: str, secret: str, *,
+                     address: str = "", client: str = "api") -> Login:
+        """The login, or AuthFailed / Throttled (state recorded in ``session``;
+        the caller commits either way)."""
+        address = address or ""
+        try:
+            had_failures = self.throttle.check(session, username, address)
+        except Throttled:
+            self._failed(session, username, "throttled", address, client)
+            raise
+        except AuthFailed as exc:
+            self._failed(session, username, exc.reason, address, client)
+            raise
+        try:
+            login = self._verify(session, username, secret)
+        except AuthFailed as exc:
+            self._record_failure(session, username, address)
+            self._failed(session, username, exc.reason, address, client)
+            raise
+        if not login.user.enabled:
+            # Right secret, disabled user: refused, but not a guessing attempt.
+            self._failed(session, username, "disabled", address, client)
+            raise AuthFailed("disabled")
+        if had_failures:
+            self.throttle.clear(session, username)
+            login.user.failed_attempts = 0
+            login.user.locked_until = None
+        if not login.cached:
+            login.user.last_sign_in_at = utcnow()
+            self.outbox.add(session, LoginSucceeded(
+                username=login.user.username, user_id=login.user.id, method=login.method,
+                client=client, address=address or None),
+                actor=actor_of(login.user, address or None))
+        metrics.LOGINS.labels("succeeded", login.method).inc()
+        return login
+
+    def _verify(self, session: Session, username: str, secret: str) -> Login:
+        if not username or not secret or len(secret) > MAX_SECRET \
+                or len(username) > 255:
+            raise AuthFailed("bad_credentials")
+        user = self.users.by_username(session, username)
+        if user is not None:
+            token = self.tokens.match(session, user, secret)
+            if token is not None:
+                # Touching writes at most once a minute; the event goes with it.
+                return Login(user=user, method="application_token",
+                             cached=not self.tokens.touch(token))
+        if user is not None and user.password_hash is not None:
+            if self.cache.hit(user.id, secret, user.password_hash,
+                              user.password_changed_at):
+                metrics.PASSWORD_CACHE.labels("hit").inc()
+                return Login(user=user, method="password", cached=True)
+            metrics.PASSWORD_CACHE.labels("miss").inc()
+            if self.passwords.verify(user.password_hash, secret):
+                self.cache.remember(user.id, secret, user.password_hash,
+                                    user.password_changed_at)
+                return Login(user=user, method="password")
+            raise AuthFailed("bad_credentials")
+        if self.directory is not None and (user is None or (
+                user.ldap_dn is not None and not user.bot)):
+            return self._ldap(session, user, username, secret)
+        self.passwords.waste_time(secret)
+        raise AuthFailed("bad_credentials" if user is None or not user.bot
+                         else "bot_password")
+
+    def _ldap(self, session: Session, user: User | None, username: str,
+              secret: str) -> Login:
+        assert self.directory is not None
+        if user is not None and self.cache.hit(user.id, secret, user.ldap_dn,
+                                               user.password_changed_at):
+            return Login(user=user, method="ldap", cached=True)
+        entry = self.directory.authenticate(username, secret)  # may be unavailable
+        if entry is None:
+            raise AuthFailed("bad_credentials")
+        if user is None:
+            email = entry.email
+            if email is not None and self.users.email_taken(session, email):
+                email = None
+            user = self.users.create(session, username=username, email=email,
+                                     password=None, admin=entry.admin,
+                                     ldap_dn=entry.dn, source="ldap",
+                                     actor=Actor(name=username))
+        else:
+            changed = []
+            if user.ldap_dn != entry.dn:
+                user.ldap_dn = entry.dn
+                changed.append("ldap_dn")
+            if entry.admin and not user.admin:
+                user.admin = True
+                changed.append("admin")
+            if changed:
+                session.flush()
+                self.outbox.add(session, UserUpdated(
+                    user_id=user.id, username=user.username, admin=user.admin,
+                    enabled=user.enabled, changes=changed), actor=Actor.system())
+        self.cache.remember(user.id, secret, user.ldap_dn, user.password_changed_at)
+        return Login(user=user, method="ldap")
+
+    def _record_failure(self, session: Session, username: str, address: str) -> None:
+        locked = self.throttle.record_failure(session, username, address)
+        user = self.users.by_username(session, username) if username else None
+        if user is not None:
+            user.failed_attempts = (user.failed_attempts or 0) + 1
+            if locked is not None:
+                user.locked_until = locked
+                user.failed_attempts = 0
+
+    def _failed(self, session: Session, username: str, reason: str, address: str,
+                client: str) -> None:
+        metrics.LOGINS.labels("failed", reason).inc()
+        log.info("login_failed", username=username[:255], reason=reason,
+                 address=address, client=client)
+        self.outbox.add(session, LoginFailed(
+            username=username[:255], reason=reason, client=client,
+            address=address or None), actor=Actor(name=username[:255] or "anonymous",
+                                                  address=address or None))
