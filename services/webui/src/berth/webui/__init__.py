@@ -1,0 +1,1 @@
+"""Berth's web UI: server-rendered pages over the other services' APIs."""

@@ -1,0 +1,13 @@
+"""The web UI's pages, one blueprint per area."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from berth.webui.views import admin, auth, home, namespaces, profile, repositories, teams
+
+
+def register_views(app: Flask) -> None:
+    """Register every blueprint with ``app``."""
+    for module in (auth, home, namespaces, teams, repositories, profile, admin):
+        app.register_blueprint(module.bp)
