@@ -99,3 +99,14 @@ def client(app: Any) -> Any:
     return app.test_client()
 
 
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory, relay: Relay) -> Iterator[Any]:
+    """One real registry per module, posting notifications to the relay."""
+    from registry_process import RegistryProcess
+
+    proc = RegistryProcess(tmp_path_factory.mktemp("registry"), notify_url=relay.url,
+                           notify_secret=NOTIFY_SECRET).start()
+    yield proc
+    proc.stop()
