@@ -6,10 +6,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-
 from berth.common.signing import algorithm_for, libtrust_kid, load_private_key
 from berth.token.__main__ import main
+from cryptography import x509
 
 
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256"])

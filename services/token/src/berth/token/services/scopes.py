@@ -83,19 +83,19 @@ def parse_one(raw: str) -> Scope:
     name, sep2, actions = rest.rpartition(":")
     if not sep1 or not sep2 or not name:
         raise _invalid(raw, "expected type:name:actions")
-    match = _TYPE.match(kind)
+    match = _TYPE.fullmatch(kind)
     if match is None:
         raise _invalid(raw, "malformed resource type")
     rtype, rclass = match.group(1), match.group(2)
     if rtype not in KNOWN_ACTIONS:
         raise _invalid(raw, f"unknown resource type {rtype!r}")
-    if len(name) > MAX_NAME_LENGTH or _NAME.match(name) is None:
+    if len(name) > MAX_NAME_LENGTH or _NAME.fullmatch(name) is None:
         raise _invalid(raw, "malformed resource name")
     if rtype == "registry" and (name not in REGISTRY_NAMES or rclass):
         raise _invalid(raw, "unknown registry resource")
     wanted = actions.split(",")
     for action in wanted:
-        if _ACTION.match(action) is None:
+        if _ACTION.fullmatch(action) is None:
             raise _invalid(raw, "malformed action")
     known = KNOWN_ACTIONS[rtype]
     kept = tuple(a for a in known if a in wanted)

@@ -100,11 +100,11 @@ class UserService:
                actor: Actor | None = None, source: str = "database") -> User:
         """Validate and add a user; 422 naming the fields that are wrong."""
         problems: dict[str, str] = {}
-        if not USERNAME.match(username or "") or len(username) > 255:
+        if not USERNAME.fullmatch(username or "") or len(username) > 255:
             problems["username"] = "must be lower case letters, digits and . _ -"
         elif username in RESERVED:
             problems["username"] = "is reserved"
-        if email is not None and (not EMAIL.match(email) or len(email) > 255):
+        if email is not None and (not EMAIL.fullmatch(email) or len(email) > 255):
             problems["email"] = "is invalid"
         elif email is None and source == "database" and not bot:
             problems["email"] = "is required"
@@ -140,7 +140,7 @@ class UserService:
             if changes.enabled is not None and changes.enabled != user.enabled:
                 raise Invalid("you cannot disable yourself", code=SELF_CHANGE)
         if changes.email is not None and changes.email != user.email:
-            if not EMAIL.match(changes.email) or len(changes.email) > 255:
+            if not EMAIL.fullmatch(changes.email) or len(changes.email) > 255:
                 problems["email"] = "is invalid"
             else:
                 self._unique(session, email=changes.email)
