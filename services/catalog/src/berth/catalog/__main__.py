@@ -1,0 +1,68 @@
+"""``python -m berth.catalog migrate|worker``."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import structlog
+from berth.catalog.app import default_registry_spec, knobs_of
+from berth.catalog.config import CatalogConfig
+from berth.catalog.consumers import CONSUMER, make_handler
+from berth.catalog.models import OUTBOX, PROCESSED
+from berth.catalog.services.registries import ensure_registry
+from berth.common.config import load
+from berth.common.consumer import ConsumerWorker, stop_on_signals
+from berth.common.db import transaction
+from berth.common.logging import configure_logging
+from berth.common.migrations import upgrade
+from berth.common.runtime import build_runtime
+
+log = structlog.get_logger("berth.catalog")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def migrate(config: CatalogConfig) -> None:
+    """Run the migrations, then make sure the default registry exists."""
+    if config.database_url.startswith("sqlite:///"):
+        Path(config.database_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True)
+    runtime = build_runtime(config, service="catalog", database_url=config.database_url,
+                            outbox_table=OUTBOX)
+    upgrade(MIGRATIONS, runtime.engine, "catalog")
+    with transaction(runtime.sessions) as session:
+        ensure_registry(session, default_registry_spec(config))
+    log.info("migrated")
+
+
+def worker(config: CatalogConfig, stop: threading.Event | None = None) -> None:
+    """Consume the catalog queue and relay the outbox until SIGTERM."""
+    runtime = build_runtime(config, service="catalog", database_url=config.database_url,
+                            outbox_table=OUTBOX)
+    stop = stop or stop_on_signals()
+    consumer = ConsumerWorker(bus=runtime.bus, name=CONSUMER,
+                              handler=make_handler(runtime.outbox, knobs_of(config)),
+                              factory=runtime.sessions, processed=PROCESSED)
+    log.info("worker_started")
+    consumer.run(stop, idle=lambda: runtime.outbox.relay(runtime.sessions))
+    runtime.bus.close()
+    log.info("worker_stopped")
+
+
+def main(argv: list[str]) -> int:
+    """Entry point."""
+    if len(argv) != 1 or argv[0] not in ("migrate", "worker"):
+        print("usage: python -m berth.catalog migrate|worker", file=sys.stderr)
+        return 2
+    config = load(CatalogConfig)
+    configure_logging("catalog", config.log_level)
+    if argv[0] == "migrate":
+        migrate(config)
+    else:
+        worker(config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,63 @@
+"""What every view needs: the unit of work for the caller, lists, bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from berth.catalog.app import CatalogState
+from berth.catalog.models import User
+from berth.catalog.policy import Subject
+from berth.catalog.services.context import Ctx, actor_of
+from berth.catalog.services.users import ensure_user_everywhere, upsert_user
+from berth.common.auth import current_principal
+from berth.common.db import get_session
+from berth.common.errors import Unauthorized
+from berth.common.web import Page, pagination_headers
+from flask import Response, current_app, jsonify, request
+
+
+def state() -> CatalogState:
+    """The app's collaborators."""
+    value: CatalogState = current_app.extensions["berth.catalog"]
+    return value
+
+
+def ctx(*, login: bool = False) -> Ctx:
+    """The unit of work for the current caller (mirror row ensured first)."""
+    principal = current_principal()
+    st = state()
+    if principal.anonymous and (login or not st.knobs.anonymous_browsing):
+        raise Unauthorized("authentication required",
+                           headers={"WWW-Authenticate": 'Basic realm="berth"'})
+    session = get_session()
+    subject = Subject(kind=principal.kind, user_id=principal.id,
+                      username=principal.username,
+                      admin=principal.admin and not principal.anonymous)
+    if principal.kind in ("user", "bot") and principal.id is not None:
+        known = session.get(User, principal.id)
+        user = upsert_user(session, principal.id, principal.username,
+                           admin=principal.admin, bot=principal.kind == "bot")
+        if known is None:
+            ensure_user_everywhere(session, user)
+        session.commit()  # the mirror row must outlive a failing request
+        subject = Subject(kind=principal.kind, user_id=user.id, username=user.username,
+                          admin=user.admin, enabled=user.enabled)
+    if not subject.enabled:
+        raise Unauthorized("this account is disabled")
+    return Ctx(session=session, outbox=st.runtime.outbox, knobs=st.knobs,
+               subject=subject, actor=actor_of(principal, request.remote_addr))
+
+
+def listing(items: list[dict[str, Any]], page: Page | None = None,
+            total: int | None = None) -> Response:
+    """A JSON array with pagination headers (Portus returns bare arrays)."""
+    resp = jsonify(items)
+    if page is not None:
+        for name, value in pagination_headers(page, total or 0).items():
+            resp.headers[name] = value
+    return resp
+
+
+def flag(name: str) -> bool:
+    """A boolean query parameter."""
+    return request.args.get(name, "false").lower() in {"1", "true", "yes"}

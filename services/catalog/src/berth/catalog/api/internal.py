@@ -1,0 +1,63 @@
+"""``/internal/v1``: for Berth's own services only (docs/internal-api.md)."""
+
+from __future__ import annotations
+
+from berth.catalog.api.helpers import state
+from berth.catalog.metrics import AUTHORIZE_DECISIONS
+from berth.catalog.services import authorize as authz
+from berth.catalog.services.registries import list_registries
+from berth.common.auth import Principal, require_internal
+from berth.common.db import get_session
+from berth.common.errors import BadRequest
+from berth.common.web import request_data
+from flask import Blueprint, Response, jsonify
+
+bp = Blueprint("internal", __name__, url_prefix="/internal/v1")
+
+PRINCIPAL_KINDS = ("user", "bot", "service", "anonymous")
+
+
+def _principal(raw: object) -> Principal:
+    if not isinstance(raw, dict):
+        raise BadRequest("principal must be an object")
+    kind = raw.get("kind") or "user"
+    uid = raw.get("id")
+    if kind not in PRINCIPAL_KINDS or (uid is not None and (
+            not isinstance(uid, int) or isinstance(uid, bool))):
+        raise BadRequest("malformed principal")
+    if kind in ("user", "bot") and (uid is None or not raw.get("username")):
+        raise BadRequest("a user principal needs an id and a username")
+    return Principal.from_dict(raw)
+
+
+@bp.post("/authorize")
+def authorize() -> Response:
+    """The granted subset of each requested scope, in request order."""
+    require_internal()
+    data = request_data()
+    principal = _principal(data.get("principal"))
+    service = data.get("service")
+    raw_scopes = data.get("scopes")
+    if not isinstance(service, str) or not isinstance(raw_scopes, list):
+        raise BadRequest("service (string) and scopes (list) are required")
+    scopes = [authz.parse_scope_dict(s) for s in raw_scopes]
+    session = get_session()
+    result = authz.authorize(session, service, principal, scopes, state().knobs)
+    session.commit()  # the mirror row and personal namespace just ensured
+    for requested, granted in zip(scopes, result, strict=True):
+        for action in requested.actions:
+            AUTHORIZE_DECISIONS.labels(
+                action if action in ("pull", "push", "delete", "*") else "other",
+                "granted" if action in granted["actions"] else "denied").inc()
+    return jsonify({"scopes": result})
+
+
+@bp.get("/registries")
+def registries() -> Response:
+    """Every registry, with what the syncer needs to talk to it."""
+    require_internal()
+    rows = list_registries(get_session())
+    return jsonify({"registries": [
+        {"id": r.id, "name": r.name, "hostname": r.hostname, "service": r.service,
+         "url": r.url, "notification_secret": r.notification_secret}
+        for r in rows]})

@@ -1,0 +1,90 @@
+"""The catalog's settings: database, Portus' permission knobs, default registry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from berth.common.config import (
+    CommonSettings,
+    Secret,
+    berth_home,
+    parse_bool,
+    parse_choice,
+    setting,
+    sqlite_default,
+)
+
+PUSH_POLICIES = ("allow-teams", "allow-personal", "admin-only")
+
+
+def _public_hostport(env: Mapping[str, str]) -> str:
+    parts = urlsplit(env.get("BERTH_PUBLIC_URL", "http://127.0.0.1:8080"))
+    return parts.netloc or "127.0.0.1:8080"
+
+
+def _hostname_default(env: Mapping[str, str]) -> str:
+    return _public_hostport(env)
+
+
+def _service_default(env: Mapping[str, str]) -> str:
+    # The registry's token `service` is, unless told otherwise, the host users
+    # pull from: that is what `make run` writes into the registry config.
+    return env.get("BERTH_REGISTRY_HOSTNAME") or _public_hostport(env)
+
+
+def _notify_secret_default(env: Mapping[str, str]) -> Secret:
+    path = berth_home(env) / "secrets" / "notify"
+    return Secret(path.read_text().strip()) if path.exists() else Secret("")
+
+
+def _flag(env: str, help: str) -> bool:
+    result: bool = setting(env, default=True, parse=parse_bool, help=help)
+    return result
+
+
+@dataclass(frozen=True)
+class CatalogConfig(CommonSettings):
+    """Every variable the catalog reads."""
+
+    database_url: str = setting("BERTH_CATALOG_DATABASE_URL",
+                                default=sqlite_default("catalog"), secret=True,
+                                help="SQLAlchemy URL of the catalog database")
+    delete_enabled: bool = _flag("BERTH_DELETE_ENABLED", "images may be deleted")
+    delete_contributors: bool = setting(
+        "BERTH_DELETE_CONTRIBUTORS", default=False, parse=parse_bool,
+        help="contributors may delete too (not only owners)")
+    push_policy: str = setting("BERTH_PUSH_POLICY", default="allow-teams",
+                               parse=parse_choice(*PUSH_POLICIES),
+                               help="who may push: allow-teams, allow-personal, "
+                                    "admin-only")
+    create_team: bool = _flag("BERTH_USER_PERMISSION_CREATE_TEAM",
+                              "non-admins may create teams")
+    manage_team: bool = _flag("BERTH_USER_PERMISSION_MANAGE_TEAM",
+                              "team owners may manage their team")
+    create_namespace: bool = _flag("BERTH_USER_PERMISSION_CREATE_NAMESPACE",
+                                   "team members may create namespaces")
+    manage_namespace: bool = _flag("BERTH_USER_PERMISSION_MANAGE_NAMESPACE",
+                                   "team owners may manage their namespaces")
+    change_visibility: bool = _flag("BERTH_USER_PERMISSION_CHANGE_VISIBILITY",
+                                    "team owners may change visibility")
+    create_webhook: bool = _flag("BERTH_USER_PERMISSION_CREATE_WEBHOOK",
+                                 "team owners may create webhooks")
+    manage_webhook: bool = _flag("BERTH_USER_PERMISSION_MANAGE_WEBHOOK",
+                                 "team owners may manage webhooks")
+    anonymous_browsing: bool = _flag("BERTH_ANONYMOUS_BROWSING",
+                                     "anonymous users may browse and pull public "
+                                     "namespaces")
+    registry_name: str = setting("BERTH_REGISTRY_NAME", default="default",
+                                 help="name of the default registry")
+    registry_url: str = setting("BERTH_REGISTRY_URL", default="http://127.0.0.1:5000",
+                                help="internal base URL of the default registry")
+    registry_hostname: str = setting("BERTH_REGISTRY_HOSTNAME",
+                                     default=_hostname_default,
+                                     help="host:port users pull from")
+    registry_service: str = setting("BERTH_REGISTRY_SERVICE", default=_service_default,
+                                    help="the registry's token service name")
+    registry_notification_secret: Secret = setting(  # noqa: RUF009 - a str
+        "BERTH_REGISTRY_NOTIFICATION_SECRET", default=_notify_secret_default,
+        secret=True, help="shared secret of the registry's notifications")

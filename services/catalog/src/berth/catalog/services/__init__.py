@@ -1,0 +1,1 @@
+"""Domain services: the logic, no HTTP, the caller commits."""

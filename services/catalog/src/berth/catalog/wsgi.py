@@ -1,0 +1,5 @@
+"""gunicorn entry point."""
+
+from berth.catalog.app import create_app
+
+app = create_app()

@@ -1,0 +1,60 @@
+"""The Alembic history matches the models on SQLite and MariaDB; `migrate`
+is idempotent and ensures the default registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from berth.catalog.__main__ import MIGRATIONS, main, migrate
+from berth.catalog.models import Base, Namespace, Registry, Team
+from berth.common.migrations import pending_changes
+from berth.common.testing import backend, mysql_database
+from sqlalchemy import create_engine, func, select
+
+
+def _url(tmp_path: Path) -> Any:
+    if backend() == "mysql":
+        return mysql_database("berth_catalog_mig")
+    from contextlib import nullcontext
+
+    return nullcontext(f"sqlite:///{tmp_path / 'db' / 'catalog.sqlite'}")
+
+
+def test_migrations_match_models(tmp_path: Path) -> None:
+    with _url(tmp_path) as url:
+        if url.startswith("sqlite"):
+            (tmp_path / "db").mkdir()
+        engine = create_engine(url)
+        try:
+            assert pending_changes(MIGRATIONS, engine, "catalog", Base.metadata) == []
+        finally:
+            engine.dispose()
+
+
+def test_migrate_is_idempotent(tmp_path: Path) -> None:
+    from berth.catalog.config import CatalogConfig
+    from berth.common.config import load
+
+    with _url(tmp_path) as url:
+        config = load(CatalogConfig, {"BERTH_HOME": str(tmp_path),
+                                      "BERTH_REGISTRY_HOSTNAME": "reg.test:5000"},
+                      database_url=url)
+        migrate(config)
+        migrate(config)
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                assert conn.scalar(select(func.count(Registry.id))) == 1
+                service = conn.scalar(select(Registry.service))
+                assert service == "reg.test:5000"
+                assert conn.scalar(select(func.count(Namespace.id))
+                                   .where(Namespace.is_global.is_(True))) == 1
+                assert conn.scalar(select(Team.hidden)) is True
+        finally:
+            engine.dispose()
+
+
+def test_usage_error_without_command() -> None:
+    assert main([]) == 2
+    assert main(["dance"]) == 2
