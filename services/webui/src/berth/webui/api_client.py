@@ -14,7 +14,6 @@ from typing import Any
 
 import requests
 import structlog
-
 from berth.common.config import CommonSettings
 from berth.common.http import make_session
 from berth.common.logging import REQUEST_ID_HEADER, current_request_id
@@ -86,7 +85,8 @@ def _message(resp: requests.Response) -> tuple[str, str, Json]:
         message = "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
                             for k, v in message.items())
     text = str(message or first.get("message") or f"error {resp.status_code}")
-    detail = first.get("detail") if isinstance(first.get("detail"), dict) else {}
+    raw_detail = first.get("detail")
+    detail: Json = raw_detail if isinstance(raw_detail, dict) else {}
     return text, str(first.get("code") or ""), detail
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, jsonify
-
 from berth.common.app import base_app
 from berth.common.config import load
 from berth.common.health import install_health
@@ -18,6 +16,7 @@ from berth.webui.openapi import document
 from berth.webui.security import install_security
 from berth.webui.sessions import current_user
 from berth.webui.views import register_views
+from flask import Flask, Response, jsonify
 
 SERVICE = "webui"
 

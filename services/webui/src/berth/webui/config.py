@@ -15,7 +15,7 @@ from berth.common.config import CommonSettings, Secret, parse_bool, setting
 class WebuiConfig(CommonSettings):
     """Every variable the web UI reads."""
 
-    secret_key: Secret = setting(
+    secret_key: Secret = setting(  # noqa: RUF009 - setting() is a field()
         "BERTH_WEBUI_SECRET_KEY", default=Secret(""), secret=True,
         help="signs session cookies; empty = read or create <BERTH_HOME>/secrets/webui")
     signup_enabled: bool = setting(

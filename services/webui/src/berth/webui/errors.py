@@ -6,13 +6,12 @@ JSON error shape."""
 from __future__ import annotations
 
 import structlog
-from flask import Flask, Response, flash, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
-
 from berth.common.errors import AppError, error_response
 from berth.webui.api_client import ApiError, ServiceDown
 from berth.webui.security import CsrfRejected
 from berth.webui.sessions import AdminRequired, LoginRequired, sign_out
+from flask import Flask, Response, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 
 log = structlog.get_logger(__name__)
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
-
 from berth.common.metrics import metric_name
+from prometheus_client import Counter
 
 UPSTREAM_ERRORS = Counter(
     metric_name("webui", "upstream_errors_total"),

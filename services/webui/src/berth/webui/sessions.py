@@ -11,10 +11,9 @@ from typing import Any, TypeVar, cast
 
 import jwt
 import structlog
-from flask import current_app, g, request, session
-
 from berth.webui.api_client import ApiClient, ApiError, ServiceDown, TokenPair
 from berth.webui.security import rotate_csrf
+from flask import current_app, g, request, session
 
 log = structlog.get_logger(__name__)
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from berth.webui.views import (
+    admin,
+    auth,
+    home,
+    namespaces,
+    profile,
+    repositories,
+    teams,
+)
 from flask import Flask
-
-from berth.webui.views import admin, auth, home, namespaces, profile, repositories, teams
 
 
 def register_views(app: Flask) -> None:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response as BaseResponse
-
 from berth.webui.api_client import ApiClient
 from berth.webui.sessions import admin_required, api
 from berth.webui.views.forms import attempt, config, list_params
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import structlog
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
-
 from berth.webui.api_client import ApiClient, ApiError, ServiceDown
 from berth.webui.metrics import LOGINS
 from berth.webui.security import safe_next
 from berth.webui.sessions import current_user, sign_in, sign_out
 from berth.webui.views.forms import config
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
 
 log = structlog.get_logger(__name__)
 bp = Blueprint("auth", __name__)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, flash, request
-
 from berth.webui.api_client import ApiError, ServiceDown
 from berth.webui.config import WebuiConfig
+from flask import current_app, flash, request
 
 T = TypeVar("T")
 

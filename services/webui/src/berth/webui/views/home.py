@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
-
 from berth.webui.api_client import ApiError, Page, ServiceDown
 from berth.webui.sessions import api, current_user
 from berth.webui.views.forms import config, list_params
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 bp = Blueprint("home", __name__)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
-
 from berth.webui.sessions import api, current_user, login_required, sign_out
 from berth.webui.views.forms import attempt
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 bp = Blueprint("profile", __name__)
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
-
 from berth.webui.api_client import ApiError, ServiceDown
 from berth.webui.sessions import api, current_user, login_required
 from berth.webui.views.forms import attempt
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 bp = Blueprint("repositories", __name__)
 
@@ -94,7 +93,11 @@ def delete(repo_id: int) -> Response | str:
     client = api()
     repository = client.repository(repo_id)
     if request.method == "POST":
-        done = attempt(lambda: client.delete_repository(repo_id) or True,
+        def delete_it() -> bool:
+            client.delete_repository(repo_id)
+            return True
+
+        done = attempt(delete_it,
                        f"Repository {repository.get('full_name')} is being deleted.")
         if done:
             ns = repository.get("namespace") or {}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
-
 from berth.webui.sessions import api, login_required
 from berth.webui.views.forms import attempt, list_params
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 bp = Blueprint("teams", __name__)
 

@@ -1,0 +1,53 @@
+"""Admin pages: refused to non-admins (and hidden from their navigation)."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from services.webui.tests.conftest import post
+from services.webui.tests.fake_backend import FakeBackend
+
+
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/registries", "/admin/sync",
+                                  "/admin/audit", "/admin/health"])
+def test_admin_pages_are_forbidden_to_users(alice_client: FlaskClient, path: str) -> None:
+    resp = alice_client.get(path)
+    assert resp.status_code == 403
+    assert "for administrators" in resp.get_data(as_text=True)
+
+
+def test_admin_link_is_hidden_from_users(alice_client: FlaskClient) -> None:
+    assert "/admin/users" not in alice_client.get("/").get_data(as_text=True)
+
+
+def test_admin_pages_require_sign_in(client: FlaskClient) -> None:
+    resp = client.get("/admin/users")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_admin_disables_a_user(admin_client: FlaskClient, backend: FakeBackend) -> None:
+    page = admin_client.get("/admin/users").get_data(as_text=True)
+    assert "alice@example.test" in page
+    alice = next(u for u in backend.users.values() if u["username"] == "alice")
+    post(admin_client, f"/admin/users/{alice['id']}", {"action": "disable"})
+    assert alice["enabled"] is False
+    post(admin_client, f"/admin/users/{alice['id']}", {"action": "make_admin"})
+    assert alice["admin"] is True
+
+
+def test_user_toggle_without_csrf_is_refused(admin_client: FlaskClient,
+                                             backend: FakeBackend) -> None:
+    alice = next(u for u in backend.users.values() if u["username"] == "alice")
+    resp = admin_client.post(f"/admin/users/{alice['id']}", data={"action": "disable"})
+    assert resp.status_code == 400 and alice["enabled"] is True
+
+
+def test_audit_page_lists_records(admin_client: FlaskClient) -> None:
+    page = admin_client.get("/admin/audit?actor=admin").get_data(as_text=True)
+    assert "repository.push" in page and "library/busybox" in page
+
+
+def test_health_page_reports_each_service(admin_client: FlaskClient) -> None:
+    page = admin_client.get("/admin/health").get_data(as_text=True)
+    assert page.count("healthy") >= 4
