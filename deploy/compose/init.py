@@ -1,6 +1,7 @@
 """One-shot start-up step of docker-compose: everything Berth's containers share.
 
-Run in the token image (it carries berth.common). It writes, under
+Run in the token image, with its own commands (`python -m berth.token keygen`
+and `certbundle`) for the keys. It writes, under
 BERTH_STATE_DIR (default /run/berth, a named volume), what `make run`
 generates under BERTH_HOME:
 
@@ -17,15 +18,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 import sys
 from pathlib import Path
-
-from berth.common.signing import (
-    generate_key,
-    load_private_key,
-    private_key_pem,
-    self_signed_certificate,
-)
 
 SECRETS = ("internal", "notify", "registry-http", "audit-anchor", "webui")
 BUNDLE = "token-bundle.pem"
@@ -38,7 +33,6 @@ def _write(path: Path, data: bytes, mode: int, uid: int) -> None:
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     _own(tmp, mode, uid)
-    # rename: a reader never sees a half-written key or bundle.
     tmp.replace(path)
 
 
@@ -59,18 +53,26 @@ def signing_keys(state: Path, configured: str, algorithm: str, uid: int) -> list
         if state not in path.parents:
             raise SystemExit(f"signing key {path} does not exist (only keys under "
                              f"{state} are generated)")
-        _write(path, private_key_pem(generate_key(algorithm)), 0o600, uid)
-        print(f"generated signing key {path}", flush=True)
+        _token_command("keygen", str(path), "--algorithm", algorithm)
+        _own(path, 0o600, uid)
     return paths
 
 
 def write_bundle(state: Path, keys: list[Path], uid: int) -> Path:
     """The registry's rootcertbundle: a certificate for every signing key."""
     bundle = state / "keys" / BUNDLE
-    certs = b"".join(self_signed_certificate(load_private_key(p), "berth-token")
-                     for p in keys)
-    _write(bundle, certs, 0o644, uid)
+    tmp = bundle.with_name(f".{BUNDLE}.tmp")
+    _token_command("certbundle", str(tmp),
+                   env={"BERTH_TOKEN_SIGNING_KEYS": ",".join(str(p) for p in keys)})
+    _own(tmp, 0o644, uid)
+    # rename: the registry never reads a half-written bundle.
+    tmp.replace(bundle)
     return bundle
+
+
+def _token_command(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run([sys.executable, "-m", "berth.token", *args],
+                   env={**os.environ, **(env or {})}, check=True)
 
 
 def ensure_secrets(state: Path, uid: int) -> None:

@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 import yaml
-
-from berth.devstack.generate import WORKER_SERVICES
 from berth.devstack.layout import SERVICES, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,10 +132,10 @@ def kubectl() -> str:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _build(directory: str) -> str:
-    result = subprocess.run([kubectl(), "kustomize", directory], capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run([kubectl(), "kustomize", directory], check=False,
+                            capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         raise AssertionError(f"kustomize build {directory} failed:\n{result.stderr}")
     return result.stdout

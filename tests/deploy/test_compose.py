@@ -11,13 +11,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-
-from berth.devstack.generate import supervisor_config
+from berth.devstack.generate import WORKER_SERVICES, supervisor_config
 from berth.devstack.layout import SERVICES, Stack, service_env
+
 from tests.deploy.manifests import (
     MIGRATED,
     ROOT,
-    WORKER_SERVICES,
     berth_service_of,
     compose,
     environment,
