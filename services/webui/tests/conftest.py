@@ -27,8 +27,8 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 class Served:
     """A WSGI app served on 127.0.0.1 in a thread."""
 
-    def __init__(self, app: Any) -> None:
-        self.port = free_port()
+    def __init__(self, app: Any, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.server: BaseWSGIServer = make_server("127.0.0.1", self.port, app,
                                                   threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -228,11 +228,26 @@ def create_fake_app(state: Any) -> Flask:
 
     @app.get("/api/v1/repositories")
     def repositories() -> Response:
-        repos = [repo_json(r) for r in state.repositories.values() if visible(r)]
-        if request.args.get("starred") == "true":
-            uid = me()["id"]
-            repos = [r for r in repos if (r["id"], uid) in state.stars]
-        return _page(repos)
+        return _page([repo_json(r) for r in state.repositories.values() if visible(r)])
+
+    @app.get("/api/v1/stars")
+    def stars() -> Response:
+        uid = me()["id"]
+        return _page([repo_json(r) for r in state.repositories.values()
+                      if (r["id"], uid) in state.stars])
+
+    @app.get("/api/v1/authorize/explain")
+    def explain() -> Response:
+        caller = me()
+        scope = request.args.get("scope", "")
+        parts = scope.split(":")
+        if len(parts) != 3 or parts[0] != "repository":
+            return _error(422, "malformed scope", "INVALID")
+        return jsonify({"user": caller["username"], "scopes": [{
+            "scope": scope, "type": "repository", "name": parts[1], "actions": [
+                {"action": a, "allowed": caller["admin"] or a == "pull",
+                 "rule": "admin" if caller["admin"] else "public_pull"}
+                for a in parts[2].split(",")]}]})
 
     @app.route("/api/v1/repositories/<int:rid>", methods=["GET", "PUT"])
     def repository(rid: int) -> Response:

@@ -196,3 +196,17 @@ def test_display_name_change(alice_client: FlaskClient, backend: FakeBackend) ->
     post(alice_client, "/profile/display_name", {"display_name": "<b>Alice</b>"})
     page = alice_client.get("/profile").get_data(as_text=True)
     assert "&lt;b&gt;Alice&lt;/b&gt;" in page and "<b>Alice</b>" not in page
+
+
+def test_explain_shows_each_action_and_its_rule(alice_client: FlaskClient) -> None:
+    page = alice_client.get("/explain?repository=library/busybox").get_data(
+        as_text=True)
+    assert "public_pull" in page
+    assert page.count('class="ok"') == 1 and page.count('class="bad"') == 2
+
+
+def test_dashboard_lists_starred_repositories(alice_client: FlaskClient,
+                                              backend: FakeBackend) -> None:
+    post(alice_client, "/repositories/10/star", {"action": "star"})
+    page = alice_client.get("/").get_data(as_text=True)
+    assert "<strong>1</strong> starred" in page

@@ -266,8 +266,7 @@ class ApiClient:
 
     def starred(self, **params: Any) -> Page:
         """Repositories the caller starred."""
-        return self.page("catalog", "/api/v1/repositories",
-                         {**params, "starred": "true"})
+        return self.page("catalog", "/api/v1/stars", params)
 
     def comments(self, repo_id: int) -> list[Json]:
         """Comments on a repository (``body_md`` is sanitised HTML)."""

@@ -125,7 +125,10 @@ def delete_tag(repo_id: int, tag_id: int) -> Response | str:
         attempt(lambda: client.delete_tag(tag_id),
                 f"Tag {tag.get('name')} is being deleted.")
         return redirect(url_for("repositories.show", repo_id=repo_id))
-    doomed = _by_digest(tags).get(str(tag.get("digest") or ""), [str(tag.get("name"))])
+    if isinstance(tag.get("digest_shared_with"), list):  # the catalog says it itself
+        doomed = [str(tag.get("name")), *map(str, tag["digest_shared_with"])]
+    else:
+        doomed = _by_digest(tags).get(str(tag.get("digest") or ""), [str(tag.get("name"))])
     return render_template("confirm_delete.html", repository=repository, tag=tag,
                            doomed=doomed)
 
