@@ -13,19 +13,19 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from berth.common.auth import Authenticator, JwksKeys  # noqa: E402
-from berth.common.bus import Bus  # noqa: E402
-from berth.common.db import make_engine, make_sessionmaker  # noqa: E402
-from berth.common.migrations import upgrade  # noqa: E402
-from berth.common.outbox import Outbox  # noqa: E402
-from berth.common.runtime import Runtime  # noqa: E402
-from berth.syncer.__main__ import MIGRATIONS  # noqa: E402
-from berth.syncer.app import create_app  # noqa: E402
-from berth.syncer.config import SyncerConfig, load_config  # noqa: E402
-from berth.syncer.models import OUTBOX  # noqa: E402
-from berth.syncer.registries import RegistryDirectory  # noqa: E402
-from berth.syncer.wiring import ClientPool, default_registry  # noqa: E402
-from syncer_testing import (  # noqa: E402
+from berth.common.auth import Authenticator, JwksKeys
+from berth.common.bus import Bus
+from berth.common.db import make_engine, make_sessionmaker
+from berth.common.migrations import upgrade
+from berth.common.outbox import Outbox
+from berth.common.runtime import Runtime
+from berth.syncer.__main__ import MIGRATIONS
+from berth.syncer.app import create_app
+from berth.syncer.config import SyncerConfig, load_config
+from berth.syncer.models import OUTBOX
+from berth.syncer.registries import RegistryDirectory
+from berth.syncer.wiring import ClientPool, default_registry
+from syncer_testing import (
     INTERNAL_SECRET,
     ISSUER,
     NOTIFY_SECRET,

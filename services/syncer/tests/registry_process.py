@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import requests
-
 from berth.common.testing import free_port
 from oci import build_oci_image
 
@@ -63,9 +62,9 @@ http:
         self.root.mkdir(parents=True, exist_ok=True)
         cfg = self.root / "config.yml"
         cfg.write_text(self._config())
-        log = open(self.root / "registry.log", "ab")
-        self.proc = subprocess.Popen([REGISTRY_BIN, "serve", str(cfg)],
-                                     stdout=log, stderr=log)
+        with open(self.root / "registry.log", "ab") as log:
+            self.proc = subprocess.Popen([REGISTRY_BIN, "serve", str(cfg)],
+                                         stdout=log, stderr=log)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:

@@ -9,13 +9,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-from werkzeug.serving import make_server
-
 from berth.common.runtime import Runtime
 from berth.common.signing import Signer, generate_key
 from berth.common.testing import free_port
 from berth.syncer.models import OUTBOX
+from sqlalchemy import select
+from werkzeug.serving import make_server
 
 NOTIFY_SECRET = "notify-secret-for-tests"
 INTERNAL_SECRET = "internal-secret-for-tests"
@@ -80,7 +79,7 @@ def clear_outbox(runtime: Runtime) -> None:
         s.execute(OUTBOX.delete())
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
     """Poll until ``predicate()`` is truthy; return its value or fail."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

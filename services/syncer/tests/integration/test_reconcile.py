@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import func, select
-
 from berth.syncer.models import ObservedRepository, ObservedTag
 from berth.syncer.registry_client import RegistryClient
 from berth.syncer.wiring import ClientPool
 from registry_process import RegistryProcess
+from sqlalchemy import func, select
 from syncer_testing import clear_outbox, outbox_events, wait_for
 
 

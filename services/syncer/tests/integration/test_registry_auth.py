@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
-
 from berth.common.signing import Signer, generate_key, self_signed_certificate
 from berth.common.testing import free_port
 from oci import build_oci_image
 from registry_process import RegistryProcess
 from syncer_testing import INTERNAL, INTERNAL_SECRET, outbox_events
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 SERVICE = "registry.test:5000"
 

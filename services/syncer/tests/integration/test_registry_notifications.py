@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 
 import requests
-from sqlalchemy import select
-
 from berth.syncer.models import ObservedTag
+from sqlalchemy import select
 from syncer_testing import INTERNAL, outbox_events, wait_for
 
 

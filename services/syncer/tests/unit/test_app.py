@@ -41,7 +41,6 @@ def test_config_defaults_follow_the_public_url(tmp_path):
 
 def test_config_rejects_an_unknown_strategy(tmp_path):
     import pytest
-
     from berth.common.config import ConfigError
 
     with pytest.raises(ConfigError) as err:

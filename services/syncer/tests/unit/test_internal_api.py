@@ -4,7 +4,6 @@ unknown registry, unreachable registry."""
 from __future__ import annotations
 
 import pytest
-
 from syncer_testing import INTERNAL, USER
 
 DIGEST = "sha256:" + "c" * 64

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from berth.syncer.registries import Registry, RegistryDirectory
 
 DEFAULT = Registry(name="default", service="reg:5000", url="http://127.0.0.1:5000",

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
-
 from berth.syncer.errors import SyncRunning
 from berth.syncer.models import SyncLock
 from berth.syncer.services.observed import utcnow
+from sqlalchemy import update
 from syncer_testing import ADMIN, INTERNAL, USER, bearer, wait_for
 
 

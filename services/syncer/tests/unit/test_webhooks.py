@@ -6,10 +6,9 @@ import copy
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-
 from berth.syncer.models import ObservedRepository, ObservedTag, SeenNotification
 from berth.syncer.services.notifications import derive_event_id
+from sqlalchemy import func, select
 from syncer_testing import NOTIFY_SECRET, outbox_events
 
 CT = "application/vnd.docker.distribution.events.v2+json"
@@ -97,10 +96,10 @@ def test_forged_notification_is_refused_and_changes_nothing(client, runtime, hea
     '{"events": [{"action": "push", "target": {"repository": "a"}}]}',
     '{"events": [{"id": "x", "action": "push", "target": "a"}]}',
     '{"events": [{"id": "x", "action": "push", "target": {"repository": 5}}]}',
-    '{"events": [{"id": "x", "action": "push", "target": {"repository": "a", '
-    '"size": -1}}]}',
-    '{"events": [{"id": "x", "action": "push", "timestamp": "yesterday", '
-    '"target": {"repository": "a"}}]}',
+    ('{"events": [{"id": "x", "action": "push", "target": {"repository": "a", '
+    '"size": -1}}]}'),
+    ('{"events": [{"id": "x", "action": "push", "timestamp": "yesterday", '
+    '"target": {"repository": "a"}}]}'),
 ], ids=["text", "list", "no-events", "events-object", "event-number", "no-id",
         "target-string", "repository-number", "negative-size", "bad-timestamp"])
 def test_malformed_body_is_400_and_nothing_is_stored(client, runtime, body):

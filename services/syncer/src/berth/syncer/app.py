@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify
-
 from berth.common.app import base_app
 from berth.common.auth import Authenticator, install_auth
 from berth.common.db import install_session
@@ -22,6 +20,7 @@ from berth.syncer.services.notifications import NotificationService
 from berth.syncer.services.reconcile import ClientFor, Reconciler
 from berth.syncer.state import Syncer
 from berth.syncer.wiring import ClientPool, build_directory
+from flask import Flask, Response, jsonify
 
 # Registry notification envelopes are small (the registry batches a few
 # events); anything bigger is refused before it is read.

@@ -87,7 +87,7 @@ class SyncerConfig(CommonSettings):
                                      help="host:port clients use for the registry")
     registry_service: str = setting("BERTH_REGISTRY_SERVICE", default=_service_default,
                                     help="the registry's token service name")
-    registry_notification_secret: Secret = setting(
+    registry_notification_secret: Secret = setting(  # noqa: RUF009 - a field spec
         "BERTH_REGISTRY_NOTIFICATION_SECRET", default=_notify_secret_default,
         secret=True, help="bearer secret the registry sends with notifications")
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from berth.common.consumer import Handler, Transient
 from berth.common.errors import NotFound, Unavailable
 from berth.common.events.base import Envelope
 from berth.syncer.registries import RegistryDirectory
 from berth.syncer.services.manifests import ManifestService
+from sqlalchemy.orm import Session
 
 
 def make_handler(manifests: ManifestService, directory: RegistryDirectory) -> Handler:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from berth.common.errors import BadRequest, Conflict, NotFound, Unauthorized, Unavailable
+from berth.common.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
 
 
 class BadNotification(BadRequest):

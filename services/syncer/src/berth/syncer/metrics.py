@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
-
 from berth.common.metrics import metric_name
+from prometheus_client import Counter, Histogram
 
 SERVICE = "syncer"
 

@@ -8,16 +8,26 @@ become events.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from typing import TYPE_CHECKING, Any
 
 from berth.common.db import make_base
 from berth.common.outbox import bus_tables
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-Base = make_base()
+if TYPE_CHECKING:  # make_base() builds a class at run time; type checkers see its base
+    from sqlalchemy.orm import DeclarativeBase as Base
+else:
+    Base = make_base()
 # Microseconds on MySQL too: the reconcile compares these with the moment a
 # listing started, and a notification within the same second must win.
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-
 from berth.common.auth import INTERNAL_HEADER
 from berth.common.http import make_session
 
@@ -50,7 +49,7 @@ def catalog_fetcher(catalog_url: str, internal_secret: str) -> Fetch:
         resp.raise_for_status()
         rows = resp.json().get("registries", [])
         if not isinstance(rows, list):
-            raise ValueError("registries is not a list")
+            raise TypeError("registries is not a list")
         return [r for r in rows if isinstance(r, dict)]
 
     return fetch

@@ -18,7 +18,6 @@ from urllib.parse import quote, urljoin
 
 import requests
 import structlog
-
 from berth.common.auth import INTERNAL_HEADER
 from berth.common.http import make_session
 

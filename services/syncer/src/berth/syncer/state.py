@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
-
 from berth.common.runtime import Runtime
 from berth.syncer.config import SyncerConfig
 from berth.syncer.registries import RegistryDirectory
 from berth.syncer.services.manifests import ManifestService
 from berth.syncer.services.notifications import NotificationService
 from berth.syncer.services.reconcile import Reconciler
+from flask import current_app
 
 
 @dataclass

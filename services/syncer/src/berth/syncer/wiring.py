@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 
+from berth.common.http import make_session
 from berth.syncer.config import SyncerConfig
 from berth.syncer.registries import Registry, RegistryDirectory, catalog_fetcher
 from berth.syncer.registry_client import RegistryClient, TokenCache, client_kwargs
-from berth.common.http import make_session
 
 
 def default_registry(config: SyncerConfig) -> Registry:

@@ -7,8 +7,6 @@ import threading
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import delete
-
 from berth.common.consumer import ConsumerWorker
 from berth.common.runtime import Runtime, build_runtime
 from berth.syncer.app import build_reconciler
@@ -20,6 +18,7 @@ from berth.syncer.services import observed
 from berth.syncer.services.manifests import ManifestService
 from berth.syncer.services.reconcile import Reconciler
 from berth.syncer.wiring import ClientPool, build_directory
+from sqlalchemy import delete
 
 log = structlog.get_logger(__name__)
 # The registry retries a notification for a while, not for weeks.
@@ -57,7 +56,7 @@ class ReconcileTimer:
             self.reconciler.run_now(trigger)
         except SyncRunning:
             log.info("sync_skipped_already_running", trigger=trigger)
-        except Exception:  # noqa: BLE001 - the timer must survive any one run
+        except Exception:
             log.exception("sync_timer_run_failed", trigger=trigger)
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, jsonify
-
 from berth.common.auth import Principal, current_principal
 from berth.common.errors import Denied, Invalid, Unauthorized
 from berth.common.web import field, request_data
 from berth.syncer.state import syncer
+from flask import Blueprint, Response, jsonify
 
 bp = Blueprint("internal", __name__, url_prefix="/internal/v1")
 # distribution's reference grammar (repository path components, digests).

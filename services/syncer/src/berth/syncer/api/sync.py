@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
-from sqlalchemy import func, select
-
 from berth.common.auth import require_admin
 from berth.common.db import get_session
 from berth.common.errors import Invalid
@@ -15,6 +12,8 @@ from berth.common.web import field, page_params, pagination_headers, request_dat
 from berth.syncer.errors import RunNotFound
 from berth.syncer.models import SyncRun
 from berth.syncer.state import syncer
+from flask import Blueprint, Response, jsonify, request, url_for
+from sqlalchemy import func, select
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 SORT_KEYS = {"started_at": SyncRun.started_at, "id": SyncRun.id}

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from flask import Blueprint, Response, jsonify, request
-from sqlalchemy.exc import IntegrityError
-
 from berth.common.db import get_session
 from berth.syncer import metrics
 from berth.syncer.errors import BadNotification, NotificationRefused
 from berth.syncer.services.notifications import MalformedNotification, parse
 from berth.syncer.state import syncer
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.exc import IntegrityError
 
 log = structlog.get_logger(__name__)
 bp = Blueprint("webhooks", __name__)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from berth.syncer.models import SyncLock
+from berth.syncer.services.observed import utcnow
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-
-from berth.syncer.models import SyncLock
-from berth.syncer.services.observed import utcnow
 
 RECONCILE = "reconcile"
 

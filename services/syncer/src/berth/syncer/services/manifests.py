@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import structlog
-
 from berth.syncer import metrics
 from berth.syncer.errors import ManifestUnknown, RegistryDown, RegistryUnknown
 from berth.syncer.registries import RegistryDirectory

@@ -15,9 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from berth.common.events.base import Actor, Envelope
 from berth.common.events.registry import ManifestDeleted, ManifestPulled, ManifestPushed
 from berth.common.outbox import Outbox
@@ -25,6 +22,8 @@ from berth.syncer.models import SeenNotification
 from berth.syncer.registries import Registry
 from berth.syncer.registry_client import MANIFEST_TYPES, USER_AGENT
 from berth.syncer.services import observed
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 log = structlog.get_logger(__name__)
 
@@ -150,9 +149,7 @@ def relevant(event: RegistryEvent) -> bool:
         return False
     if event.media_type not in KNOWN_MANIFEST_TYPES:
         return False
-    if event.action == "pull" and _own_read(event):
-        return False
-    return True
+    return not (event.action == "pull" and _own_read(event))
 
 
 def _own_read(event: RegistryEvent) -> bool:
@@ -194,12 +191,7 @@ class NotificationService:
 
     def _store(self, session: Session, registry: Registry, event: RegistryEvent,
                event_id: str) -> None:
-        fields = {"registry": registry.service, "repository": event.repository,
-                  "digest": event.digest, "tag": event.tag,
-                  "media_type": event.media_type, "size": event.size,
-                  "actor": event.actor or None, "source_addr": event.source_addr,
-                  "origin": "notification"}
-        contract: type[ManifestPushed] | type[ManifestPulled] | type[ManifestDeleted]
+        contract: type[ManifestPushed | ManifestPulled | ManifestDeleted]
         if event.action == "push":
             contract = ManifestPushed
             repo = observed.repository(session, registry.service, event.repository)
@@ -215,7 +207,12 @@ class NotificationService:
         else:
             contract = ManifestPulled
         actor = Actor(name=event.actor or "anonymous", address=event.source_addr)
-        env = Envelope.wrap(contract(**fields), producer="syncer", actor=actor,
+        manifest = contract(
+            registry=registry.service, repository=event.repository,
+            digest=event.digest, tag=event.tag, media_type=event.media_type,
+            size=event.size, actor=event.actor or None,
+            source_addr=event.source_addr, origin="notification")
+        env = Envelope.wrap(manifest, producer="syncer", actor=actor,
                             event_id=event_id, occurred_at=event.timestamp)
         self.outbox.add_envelope(session, env)
         log.info("notification_stored", event_type=contract.TYPE,

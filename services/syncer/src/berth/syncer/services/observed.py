@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from berth.syncer.models import ObservedRepository, ObservedTag
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-
-from berth.syncer.models import ObservedRepository, ObservedTag
 
 
 def utcnow() -> datetime:

@@ -24,9 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
-
 from berth.common.events.base import Actor, Envelope, Event
 from berth.common.events.registry import ManifestPushed, TagRemoved
 from berth.common.events.sync import SyncRunFinished
@@ -43,6 +40,8 @@ from berth.syncer.registry_client import (
 )
 from berth.syncer.services import observed
 from berth.syncer.services.lock import RECONCILE, DbLock
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 log = structlog.get_logger(__name__)
 
@@ -178,7 +177,7 @@ class Reconciler:
             for registry in self.directory.all():
                 self._registry(run_id, started_at, registry, deletes, stats, lock)
             status = "partial" if stats.errors else "succeeded"
-        except Exception as exc:  # noqa: BLE001 - recorded on the run, then logged
+        except Exception as exc:
             log.exception("sync_failed", run_id=run_id)
             stats.error("*", "run", f"{type(exc).__name__}: {exc}")
         finally:
