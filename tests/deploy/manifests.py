@@ -141,9 +141,17 @@ def _build(directory: str) -> str:
     return result.stdout
 
 
+@functools.cache
+def _parsed(overlay: str) -> tuple[dict[str, Any], ...]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    text = _build(str(K8S / "overlays" / overlay))
+    return tuple(d for d in yaml.load_all(text, Loader=loader) if d)
+
+
 def build(overlay: str) -> list[dict[str, Any]]:
-    """The objects `kubectl kustomize k8s/overlays/<overlay>` produces."""
-    return [d for d in yaml.safe_load_all(_build(str(K8S / "overlays" / overlay))) if d]
+    """The objects `kubectl kustomize k8s/overlays/<overlay>` produces (shared:
+    do not modify them)."""
+    return list(_parsed(overlay))
 
 
 def of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
