@@ -76,7 +76,8 @@ class JwksKeys:
         self._keys: dict[str, PublicKey] = {}
         self._fetched = 0.0
         self._lock = threading.Lock()
-        self._http = make_session(timeout=(2.0, 5.0))
+        # Static keys never fetch; building an HTTP session (TLS context) costs ~50 ms.
+        self._http = make_session(timeout=(2.0, 5.0)) if static is None else None
 
     def get(self, kid: str | None = None) -> dict[str, PublicKey]:
         """Current keys; refetch when stale or when ``kid`` is unknown (rotation)."""
@@ -88,6 +89,7 @@ class JwksKeys:
         if stale or unknown:
             with self._lock:
                 try:
+                    assert self._http is not None
                     resp = self._http.get(str(self.url))
                     resp.raise_for_status()
                     self._keys = keys_from_jwks(resp.json())
