@@ -98,6 +98,12 @@ def test_workloads_are_hardened_and_sized(overlay: str) -> None:
         assert spec["securityContext"]["runAsUser"] != 0, name
         assert spec.get("automountServiceAccountToken") is False, name
         empty_dirs = {v["name"] for v in spec["volumes"] if "emptyDir" in v}
+        for v in spec["volumes"]:
+            if "secret" in v:
+                # Files belong to root and the fsGroup: the group must read them.
+                assert spec["securityContext"]["fsGroup"] == \
+                    spec["securityContext"]["runAsGroup"]
+                assert v["secret"].get("defaultMode", 0o644) & 0o040, name
         for c in containers(obj):
             sec = c["securityContext"]
             assert sec["readOnlyRootFilesystem"] is True, name
