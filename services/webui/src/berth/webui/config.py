@@ -48,10 +48,16 @@ def resolve_secret_key(config: WebuiConfig) -> str:
     path = Path(config.home) / "secrets" / "webui"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another worker created it first
-            return path.read_text().strip()
+        # Written aside then linked into place: several gunicorn workers may race
+        # here, and none may ever read a half-written key.
+        tmp = path.with_name(f".webui.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another worker won; use its key
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
