@@ -16,4 +16,4 @@ REGISTRY_NOTIFICATIONS_ENDPOINTS="[{\"name\": \"berth-syncer\", \
 \"ignoredmediatypes\": [\"application/octet-stream\"]}]"
 export REGISTRY_HTTP_SECRET REGISTRY_NOTIFICATIONS_ENDPOINTS
 
-exec "${REGISTRY_BIN:-registry}" serve "${REGISTRY_CONFIG:-/etc/docker/registry/config.yml}"
+exec "${BERTH_REGISTRY_BIN:-registry}" serve "${BERTH_REGISTRY_CONFIG:-/etc/docker/registry/config.yml}"
