@@ -11,18 +11,22 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from berth.audit.app import create_app
 from berth.audit.config import AuditConfig
-from berth.audit.models import AuditRecord
+from berth.audit.models import GENESIS_HASH, OUTBOX, AuditRecord, ChainHead
 from berth.audit.schema import upgrade_engine
 from berth.audit.services.recorder import append
 from berth.common.auth import Authenticator, JwksKeys
 from berth.common.config import Secret, load
+from berth.common.db import make_engine
 from berth.common.events.base import Envelope
 from berth.common.runtime import Runtime, build_runtime
 from berth.common.signing import Signer, generate_key
+from berth.common.testing import backend, mysql_database
 
 ISSUER = "berth-test"
 INTERNAL = "internal-test-secret"
@@ -41,12 +45,39 @@ def config(database_url: str, berth_home: Path) -> AuditConfig:
                 token_issuer=ISSUER, log_level="WARNING")
 
 
+@pytest.fixture(scope="session")
+def shared_mysql_url() -> Iterator[str]:
+    """One MariaDB database for the whole run, migrated once, emptied per test."""
+    with mysql_database("berth_audit_test") as url:
+        engine = make_engine(url)
+        upgrade_engine(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str:
+    """SQLite in memory, or the shared MariaDB database (emptied by ``runtime``)."""
+    if backend() == "sqlite":
+        return "sqlite://"
+    url: str = request.getfixturevalue("shared_mysql_url")
+    return url
+
+
+def _empty(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for table in ("audit_records", "audit_retention_anchors", "processed_events",
+                      "outbox"):
+            conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(update(ChainHead).values(last_seq=0, last_hash=GENESIS_HASH))
+
+
 @pytest.fixture
 def runtime(config: AuditConfig) -> Iterator[Runtime]:
     rt = build_runtime(config, service="audit", database_url=config.database_url,
-                       outbox_table=__import__("berth.audit.models",
-                                               fromlist=["OUTBOX"]).OUTBOX)
+                       outbox_table=OUTBOX)
     upgrade_engine(rt.engine)
+    _empty(rt.engine)
     yield rt
     rt.bus.close()
     rt.engine.dispose()

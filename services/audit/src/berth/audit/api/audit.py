@@ -14,9 +14,9 @@ from flask import (
     current_app,
     jsonify,
     request,
-    stream_with_context,
 )
 from sqlalchemy import Select
+from sqlalchemy.orm import Session, sessionmaker
 
 from berth.audit import metrics
 from berth.audit.api.serialize import CSV_COLUMNS, csv_row, record_dict
@@ -128,30 +128,34 @@ def export() -> Response:
     if fmt not in {"csv", "jsonl"}:
         raise InvalidFilter("format must be csv or jsonl", detail={"field": "format"})
     query = _query()
-    session = get_session()
+    # The stream outlives the request: it reads through its own session,
+    # closed when the stream ends or the client goes away (WSGI close()).
+    factory: sessionmaker[Session] = current_app.extensions["berth.sessionmaker"]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
     def csv_lines() -> Iterator[str]:
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(CSV_COLUMNS)
-        for record in queries.stream(session, query):
-            writer.writerow(csv_row(record))
-            if buf.tell() > 64 * 1024:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
+        with factory() as session:
+            for record in queries.stream(session, query):
+                writer.writerow(csv_row(record))
+                if buf.tell() > 64 * 1024:
+                    yield buf.getvalue()
+                    buf.seek(0)
+                    buf.truncate()
         yield buf.getvalue()
 
     def json_lines() -> Iterator[str]:
-        for record in queries.stream(session, query):
-            yield json.dumps(record_dict(record), separators=(",", ":")) + "\n"
+        with factory() as session:
+            for record in queries.stream(session, query):
+                yield json.dumps(record_dict(record), separators=(",", ":")) + "\n"
 
     if fmt == "csv":
         body, mimetype = csv_lines(), "text/csv"
     else:
         body, mimetype = json_lines(), "application/x-ndjson"
-    resp = Response(stream_with_context(body), mimetype=mimetype)
+    resp = Response(body, mimetype=mimetype)
     resp.headers["Content-Disposition"] = (
         f'attachment; filename="audit-{stamp}.{fmt}"')
     return resp

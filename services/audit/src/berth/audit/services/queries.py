@@ -21,6 +21,7 @@ from berth.common.auth import Principal
 from berth.common.web import escape_like
 
 SORT_KEYS = ("occurred_at", "id", "recorded_at", "action", "actor_name")
+STREAM_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,9 @@ def find(session: Session, principal: Principal, record_id: int) -> AuditRecord 
 
 
 def stream(session: Session, query: Select[tuple[AuditRecord]],
-           batch: int = 500) -> Iterator[AuditRecord]:
+           batch: int | None = None) -> Iterator[AuditRecord]:
     """Yield every record of ``query`` in id order, a batch at a time."""
+    batch = batch or STREAM_BATCH
     after = 0
     while True:
         rows = list(session.scalars(query.where(AuditRecord.id > after)
