@@ -464,3 +464,26 @@ def test_the_registry_reaches_the_notification_endpoint(overlay: str) -> None:
     registry_labels = registry["spec"]["template"]["metadata"]["labels"]
     assert any("namespaceSelector" not in p and matches(
         p["podSelector"]["matchLabels"], registry_labels) for p in peers)
+
+
+# ------------------------------------------------------------------ upgrade order
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_migrations_can_be_applied_first_with_their_configuration(overlay: str) -> None:
+    # docs/deploy.md: kubectl apply -k ... -l 'app.kubernetes.io/component in
+    # (config,migrate)' must bring everything the Jobs need.
+    first = [o for o in build(overlay)
+             if o["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+             in {"config", "migrate"}]
+    jobs = of_kind(first, "Job")
+    assert {component(j)[0] for j in jobs} == set(MIGRATED)
+    config_maps = {c["metadata"]["name"] for c in of_kind(first, "ConfigMap")}
+    for job in jobs:
+        for c in containers(job):
+            for source in c.get("envFrom", []):
+                assert source["configMapRef"]["name"] in config_maps
+            for e in c.get("env", []):
+                assert "configMapKeyRef" not in e.get("valueFrom", {})
+    assert "app.kubernetes.io/component in (config,migrate)" in \
+        (K8S.parent / "docs" / "deploy.md").read_text()
