@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from berth.common.bus import Bus
+from berth.common.db import make_engine
 from berth.common.signing import Signer, generate_key
+from berth.common.testing import backend, mysql_database
 from berth.token.app import create_app
 from berth.token.config import TokenConfig, load_config
 from berth.token.models import Base
@@ -20,6 +23,46 @@ from flask.testing import FlaskClient
 sys.path.insert(0, str(Path(__file__).parent))
 
 from token_helpers import CHEAP_HASHER, INTERNAL_SECRET, PASSWORD, TableAuthorizer
+
+
+@pytest.fixture(scope="session")
+def _shared_mysql() -> Iterator[str | None]:
+    """One MariaDB database for the whole run (creating one per test is slow)."""
+    if backend() != "mysql":
+        yield None
+        return
+    with mysql_database("berth_token_test") as url:
+        # PyMySQL builds a TLS context per connection unless told not to (~0.1 s);
+        # the test server is on loopback.
+        url += "&ssl_disabled=1"
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def database_url(_shared_mysql: str | None) -> Iterator[str]:
+    """SQLite in memory, or the shared MariaDB database emptied after each test."""
+    if _shared_mysql is None:
+        yield "sqlite://"
+        return
+    yield _shared_mysql
+    engine = make_engine(_shared_mysql)
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def fresh_database_url() -> Iterator[str]:
+    """A database of its own (for migration tests)."""
+    if backend() != "mysql":
+        yield "sqlite://"
+        return
+    with mysql_database("berth_token_mig") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -50,9 +93,18 @@ def authorizer() -> TableAuthorizer:
     return TableAuthorizer()
 
 
+@pytest.fixture(scope="session")
+def shared_bus(amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bus]:
+    """One bus connection for the run: connecting and declaring the topology
+    for every test would dominate the MariaDB + RabbitMQ run."""
+    bus = Bus(amqp_url or None, tmp_path_factory.mktemp("bus"), "token")
+    yield bus
+    bus.close()
+
+
 @pytest.fixture
 def make_app(make_config: Callable[..., TokenConfig], rsa_key: Any,
-             authorizer: TableAuthorizer) -> Iterator[Callable[..., Flask]]:
+             authorizer: TableAuthorizer, shared_bus: Bus) -> Iterator[Callable[..., Flask]]:
     apps: list[Flask] = []
 
     def make(signer: Signer | None = None, directory: Any = None,
@@ -62,6 +114,9 @@ def make_app(make_config: Callable[..., TokenConfig], rsa_key: Any,
                          authorizer=authorizer, hasher=CHEAP_HASHER,
                          directory=directory)
         app.config["TESTING"] = True
+        runtime = app.extensions["berth.token"].runtime
+        runtime.bus.close()
+        runtime.bus = runtime.outbox.bus = shared_bus
         engine = app.extensions["berth.token"].runtime.engine
         Base.metadata.create_all(engine)
         apps.append(app)
@@ -69,9 +124,7 @@ def make_app(make_config: Callable[..., TokenConfig], rsa_key: Any,
 
     yield make
     for app in apps:
-        runtime = app.extensions["berth.token"].runtime
-        runtime.bus.close()
-        runtime.engine.dispose()
+        app.extensions["berth.token"].runtime.engine.dispose()
 
 
 @pytest.fixture

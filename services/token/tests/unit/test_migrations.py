@@ -8,8 +8,8 @@ from berth.token.app import MIGRATIONS
 from berth.token.models import Base
 
 
-def test_migrations_match_models(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_migrations_match_models(fresh_database_url: str) -> None:
+    engine = make_engine(fresh_database_url)
     try:
         assert pending_changes(MIGRATIONS, engine, "token", Base.metadata) == []
     finally:
