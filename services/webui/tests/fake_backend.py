@@ -57,6 +57,8 @@ class FakeBackend:
     members: dict[int, list[Json]] = field(default_factory=dict)
     audit: list[Json] = field(default_factory=list)
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    sync_runs: list[Json] = field(default_factory=list)
+    registries: list[Json] = field(default_factory=list)
     throttled: bool = False
     token_lifetime: int = 300
     ids: Any = field(default_factory=lambda: itertools.count(100))
@@ -370,5 +372,45 @@ def create_fake_app(state: Any) -> Flask:
     def audit_events() -> Response:
         me()
         return _page(state.audit)
+
+    @app.get("/api/v1/audit/verify")
+    def audit_verify() -> Response:
+        if not me()["admin"]:
+            return _error(403, "admin rights required", "DENIED")
+        return jsonify({"intact": False, "records": 7,
+                        "broken": {"id": 5, "reason": "hash mismatch"}})
+
+    @app.get("/api/v1/audit/export")
+    def audit_export() -> Response:
+        me()
+        resp = Response("id,action\n1,repository.push\n", mimetype="text/csv")
+        resp.headers["Content-Disposition"] = 'attachment; filename="audit-x.csv"'
+        return resp
+
+    # -- syncer and registries -------------------------------------------------------
+    @app.route("/api/v1/sync", methods=["GET", "POST"])
+    def sync() -> Response:
+        if not me()["admin"]:
+            return _error(403, "admin rights required", "DENIED")
+        if request.method == "POST":
+            run = {"id": len(state.sync_runs) + 1, "status": "running",
+                   "triggered_by": "admin", "started_at": "2026-01-01T00:00:00Z",
+                   "repositories": 3, "tags": 9, "added": 1, "removed": 0,
+                   "changed": 0, "errors": 0, "error_details": []}
+            state.sync_runs.insert(0, run)
+            return jsonify(run), 202  # type: ignore[return-value]
+        return _page(state.sync_runs)
+
+    @app.route("/api/v1/registries", methods=["GET", "POST"])
+    def registries() -> Response:
+        if not me()["admin"]:
+            return _error(403, "admin rights required", "DENIED")
+        if request.method == "POST":
+            fields = (request.get_json() or {}).get("registry", {})
+            if not fields.get("hostname"):
+                return _error(422, "hostname is required", "INVALID")
+            state.registries.append({"id": next(state.ids), **fields})
+            return jsonify(state.registries[-1]), 201  # type: ignore[return-value]
+        return _page(state.registries)
 
     return app

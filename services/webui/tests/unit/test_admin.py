@@ -51,3 +51,38 @@ def test_audit_page_lists_records(admin_client: FlaskClient) -> None:
 def test_health_page_reports_each_service(admin_client: FlaskClient) -> None:
     page = admin_client.get("/admin/health").get_data(as_text=True)
     assert page.count("healthy") >= 4
+
+
+def test_sync_now_starts_a_run_and_the_page_lists_it(admin_client: FlaskClient,
+                                                     backend: FakeBackend) -> None:
+    assert "No synchronisation has run yet" in admin_client.get(
+        "/admin/sync").get_data(as_text=True)
+    assert post(admin_client, "/admin/sync").status_code == 302
+    assert len(backend.sync_runs) == 1
+    page = admin_client.get("/admin/sync").get_data(as_text=True)
+    assert "running" in page and "A synchronisation has started." in page
+
+
+def test_audit_verify_names_the_broken_record(admin_client: FlaskClient) -> None:
+    page = admin_client.get("/admin/audit/verify").get_data(as_text=True)
+    assert "broken at record 5: hash mismatch" in page
+
+
+def test_audit_export_is_a_download(admin_client: FlaskClient) -> None:
+    resp = admin_client.get("/admin/audit/export?format=csv&actor=admin")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    assert resp.get_data(as_text=True).startswith("id,action")
+
+
+def test_registries_are_listed_and_added(admin_client: FlaskClient,
+                                         backend: FakeBackend) -> None:
+    post(admin_client, "/admin/registries", {"name": "second", "hostname": ""})
+    assert not backend.registries
+    assert "hostname is required" in admin_client.get(
+        "/admin/registries").get_data(as_text=True)
+    post(admin_client, "/admin/registries", {"name": "second",
+                                             "hostname": "reg2.example:5000"})
+    assert backend.registries[0]["hostname"] == "reg2.example:5000"
+    assert "reg2.example:5000" in admin_client.get("/admin/registries").get_data(
+        as_text=True)

@@ -120,7 +120,8 @@ class ApiClient:
     def raw(self, service: str, method: str, path: str, *,
             params: Mapping[str, Any] | None = None, json: Any = None,
             auth: tuple[str, str] | None = None,
-            headers: Mapping[str, str] | None = None) -> requests.Response:
+            headers: Mapping[str, str] | None = None,
+            stream: bool = False) -> requests.Response:
         """Send one request; raise :class:`ApiError` on any error status."""
         hdrs = {"Accept": "application/json", **(headers or {})}
         if self.token and auth is None:
@@ -134,7 +135,7 @@ class ApiClient:
         try:
             resp = self._session(service).request(
                 method, self._base(service) + path, params=clean, json=json,
-                auth=auth, headers=hdrs)
+                auth=auth, headers=hdrs, stream=stream)
         except requests.RequestException as exc:
             UPSTREAM_ERRORS.labels(service, "unreachable").inc()
             log.warning("upstream_unreachable", service=service, path=path,
@@ -377,11 +378,11 @@ class ApiClient:
     def audit_export(self, fmt: str, params: Mapping[str, Any]) -> requests.Response:
         """The audit log as CSV or JSON Lines (admin)."""
         return self.raw("audit", "GET", "/api/v1/audit/export",
-                        params={**params, "format": fmt})
+                        params={**params, "format": fmt}, stream=True)
 
-    def sync_runs(self) -> Any:
-        """The last reconcile runs (admin)."""
-        return self.call("syncer", "GET", "/api/v1/sync")
+    def sync_runs(self, per_page: int = 20) -> Page:
+        """The last reconcile runs, newest first (admin)."""
+        return self.page("syncer", "/api/v1/sync", {"per_page": per_page})
 
     def sync_now(self) -> Any:
         """Start a reconcile now (admin)."""

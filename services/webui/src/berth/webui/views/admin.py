@@ -77,10 +77,7 @@ def sync() -> BaseResponse | str:
     if request.method == "POST":
         attempt(lambda: api().sync_now(), "A synchronisation has started.")
         return redirect(url_for("admin.sync"))
-    runs = api().sync_runs()
-    if isinstance(runs, dict):
-        runs = runs.get("runs", [runs])
-    return render_template("admin/sync.html", runs=runs or [])
+    return render_template("admin/sync.html", runs=api().sync_runs())
 
 
 def _audit_filters() -> dict[str, str]:
@@ -113,8 +110,10 @@ def audit_export() -> Response:
     """Download the (filtered) audit log as CSV or JSON Lines."""
     fmt = "jsonl" if request.args.get("format") == "jsonl" else "csv"
     upstream = api().audit_export(fmt, _audit_filters())
-    resp = Response(upstream.content, mimetype=upstream.headers.get(
+    # Streamed through: the log can be far larger than what should sit in memory.
+    resp = Response(upstream.iter_content(64 * 1024), mimetype=upstream.headers.get(
         "Content-Type", "text/csv"))
+    resp.call_on_close(upstream.close)
     resp.headers["Content-Disposition"] = upstream.headers.get(
         "Content-Disposition", f'attachment; filename="audit.{fmt}"')
     return resp
