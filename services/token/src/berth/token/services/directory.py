@@ -70,7 +70,7 @@ class LdapDirectory:
     def _connection(self, server: Server, user: str | None,
                     password: str | None) -> Connection:
         conn = Connection(server, user=user, password=password, auto_bind=False,
-                          receive_timeout=self.timeout, raise_exceptions=False,
+                          receive_timeout=max(1, int(self.timeout)), raise_exceptions=False,
                           read_only=True)
         conn.open()
         if self.settings.encryption == "start_tls":
