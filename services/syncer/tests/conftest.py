@@ -61,7 +61,12 @@ def shared_mysql() -> Iterator[str | None]:
 def config(berth_home: Path, shared_mysql: str | None, amqp_url: str) -> SyncerConfig:
     return load_config(
         {"BERTH_HOME": str(berth_home)},
-        database_url=shared_mysql or "sqlite://", amqp_url=amqp_url,
+        # A SQLite file, not memory: the app serves notifications and runs
+        # reconciles in other threads, and an in-memory database is one
+        # connection shared by all of them (one thread's rollback undoes
+        # another's work).
+        database_url=shared_mysql or f"sqlite:///{berth_home / 'syncer.sqlite'}",
+        amqp_url=amqp_url,
         internal_secret=INTERNAL_SECRET, token_issuer=ISSUER,
         registry_notification_secret=NOTIFY_SECRET,
         registry_service="registry.test:5000", registry_url="http://127.0.0.1:9",

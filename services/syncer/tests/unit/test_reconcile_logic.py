@@ -1,0 +1,170 @@
+"""The reconcile's rules with a scripted registry: failures never delete,
+parallelism stays bounded, newer notifications win over older listings."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from berth.syncer.models import ObservedTag
+from berth.syncer.registry_client import (
+    ManifestInfo,
+    RegistryNotFound,
+    RegistryUnavailable,
+)
+from berth.syncer.services import observed
+from sqlalchemy import select
+from syncer_testing import clear_outbox, outbox_events
+
+MT = "application/vnd.oci.image.manifest.v1+json"
+
+
+def digest(n: int) -> str:
+    return f"sha256:{n:064x}"
+
+
+class ScriptedRegistry:
+    """Behaves like RegistryClient over a dict of repo -> {tag: digest}."""
+
+    def __init__(self, repos: dict[str, dict[str, str]], page: int = 2) -> None:
+        self.repos = repos
+        self.page = page
+        self.failing: set[str] = set()
+        self.catalog_fails_after: int | None = None
+        self.delay = 0.0
+        self.active = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+        self.on_list: Any = None
+
+    def catalog(self) -> Iterator[list[str]]:
+        names = sorted(self.repos)
+        for i in range(0, len(names), self.page):
+            if self.catalog_fails_after is not None and i >= self.catalog_fails_after:
+                raise RegistryUnavailable("catalog: 503")
+            yield names[i:i + self.page]
+
+    def tags(self, repository: str) -> Iterator[list[str]]:
+        with self._lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        try:
+            time.sleep(self.delay)
+            if repository in self.failing:
+                raise RegistryUnavailable("tags: timeout")
+            if self.on_list is not None:
+                self.on_list(repository)
+            if repository not in self.repos:
+                raise RegistryNotFound(repository)
+            yield sorted(self.repos[repository])
+        finally:
+            with self._lock:
+                self.active -= 1
+
+    def manifest(self, repository: str, reference: str) -> ManifestInfo:
+        try:
+            return ManifestInfo(self.repos[repository][reference], MT, 100)
+        except KeyError as exc:
+            raise RegistryNotFound(reference) from exc
+
+
+def setup(make_app: Any, repos: dict[str, dict[str, str]]) -> tuple[Any, ScriptedRegistry]:
+    scripted = ScriptedRegistry(repos)
+    app = make_app(client_for=lambda _registry: scripted)
+    return app.extensions["berth.syncer"].reconciler, scripted
+
+
+def kinds(runtime: Any) -> list[tuple[str, str, str]]:
+    return sorted((e["type"], e["data"]["repository"], e["data"]["tag"])
+                  for e in outbox_events(runtime, "registry."))
+
+
+def test_a_failed_repository_listing_deletes_nothing_in_it(make_app, runtime):
+    rec, reg = setup(make_app, {"a": {"1": digest(1)}, "b": {"1": digest(2)},
+                                "c": {"1": digest(3)}})
+    rec.run_now("system:test")
+    clear_outbox(runtime)
+    reg.failing.add("b")
+    reg.repos["c"] = {}          # c really lost its tag
+    del reg.repos["a"]["1"]      # so did a
+    reg.repos["a"]["2"] = digest(4)
+    run = rec.run_now("system:test")
+    assert kinds(runtime) == [("registry.manifest.pushed", "a", "2"),
+                              ("registry.tag.removed", "a", "1"),
+                              ("registry.tag.removed", "c", "1")]
+    assert (run.status, run.errors, run.removed) == ("partial", 1, 2)
+    assert run.error_details[0]["where"] == "b"
+
+
+def test_a_catalog_failing_midway_sweeps_no_repository(make_app, runtime):
+    repos = {f"r{i}": {"t": digest(i)} for i in range(6)}
+    rec, reg = setup(make_app, repos)
+    rec.run_now("system:test")
+    clear_outbox(runtime)
+    reg.catalog_fails_after = 2   # only the first page arrives
+    del reg.repos["r5"]           # vanished, but the walk can't prove it
+    run = rec.run_now("system:test")
+    assert run.status == "partial" and run.removed == 0
+    assert outbox_events(runtime, "registry.") == []
+    reg.catalog_fails_after = None
+    complete = rec.run_now("system:test")
+    assert complete.removed == 1
+    assert kinds(runtime) == [("registry.tag.removed", "r5", "t")]
+
+
+def test_parallelism_is_bounded(make_app):
+    rec, reg = setup(make_app, {f"r{i:02d}": {"t": digest(i)} for i in range(20)})
+    reg.delay = 0.02
+    run = rec.run_now("system:test")
+    assert run.added == 20
+    assert 1 < reg.peak <= 4  # config: sync_parallelism=4
+
+
+def test_a_notification_newer_than_the_listing_wins(make_app, runtime):
+    rec, reg = setup(make_app, {"a": {"1": digest(1)}})
+    rec.run_now("system:test")
+    clear_outbox(runtime)
+
+    def push_during_listing(repository: str) -> None:
+        # A push lands (and is notified) after the listing began.
+        with runtime.sessions() as s:
+            repo = observed.repository(s, "registry.test:5000", repository)
+            observed.set_tag(s, repo, "1", digest(9), MT, 1)
+            observed.set_tag(s, repo, "new", digest(8), MT, 1)
+            s.commit()
+
+    reg.on_list = push_during_listing
+    run = rec.run_now("system:test")
+    assert (run.changed, run.removed) == (0, 0)
+    assert outbox_events(runtime, "registry.") == []
+    with runtime.sessions() as s:
+        tags = dict(s.execute(select(ObservedTag.tag, ObservedTag.digest)).all())
+    assert tags == {"1": digest(9), "new": digest(8)}
+
+
+def test_a_repository_gone_from_the_catalog_is_removed_tag_by_tag(make_app, runtime):
+    rec, reg = setup(make_app, {"a": {"1": digest(1), "2": digest(2)},
+                                "b": {"1": digest(3)}})
+    rec.run_now("system:test")
+    clear_outbox(runtime)
+    del reg.repos["a"]
+    run = rec.run_now("system:test")
+    assert run.removed == 2
+    assert kinds(runtime) == [("registry.tag.removed", "a", "1"),
+                              ("registry.tag.removed", "a", "2")]
+    assert rec.run_now("system:test").removed == 0
+
+
+def test_quiet_periodic_runs_publish_nothing_but_manual_runs_are_recorded(make_app,
+                                                                          runtime):
+    rec, _reg = setup(make_app, {"a": {"1": digest(1)}})
+    rec.run_now("system:timer")
+    clear_outbox(runtime)
+    rec.run_now("system:timer")
+    assert outbox_events(runtime) == []
+    rec.run_now("admin")
+    [finished] = outbox_events(runtime)
+    assert finished["type"] == "sync.run.finished"
+    assert finished["data"]["triggered_by"] == "admin"
