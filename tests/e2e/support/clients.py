@@ -65,8 +65,11 @@ class Podman:
 
     def __init__(self, host: str, workdir: Path) -> None:
         self.host = host
+        import tempfile
+
         self.root = workdir / "root"
-        self.runroot = workdir / "runroot"
+        # podman refuses a runroot path longer than 50 characters.
+        self.runroot = Path(tempfile.mkdtemp(prefix="podrun-", dir="/tmp"))
         self.authfile = workdir / "auth.json"
         self.env = {"REGISTRY_AUTH_FILE": str(self.authfile), "HOME": str(workdir)}
 
