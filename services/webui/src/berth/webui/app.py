@@ -55,6 +55,7 @@ def create_app(config: WebuiConfig | None = None, *,
                          for svc in ("token", "catalog")})
 
     @app.get("/openapi.json")
+    @app.get("/api/v1/webui/openapi.json")
     def openapi() -> Response:
         return jsonify(document())
 
