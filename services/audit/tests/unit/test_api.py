@@ -237,3 +237,8 @@ def test_metrics_count_verifications(client: FlaskClient, auth: Auth) -> None:
     client.get("/api/v1/audit/verify", headers=auth("root", admin=True))
     text = client.get("/metrics").get_data(as_text=True)
     assert 'berth_audit_chain_verifications_total{result="intact"}' in text
+
+
+def test_id_beyond_bigint_is_404_not_500(client: FlaskClient, auth: Auth) -> None:
+    resp = client.get(f"/api/v1/audit/{2**70}", headers=auth("root", admin=True))
+    _assert_error(resp, 404)

@@ -116,3 +116,14 @@ def test_offset_times_are_stored_as_utc(record: Callable[..., Any]) -> None:
     rec = record("catalog.team.created", {"entity_id": 1, "name": "a"},
                  occurred_at=when)
     assert rec.occurred_at == datetime(2026, 1, 2, 10, 0, 0, 123456)
+
+
+def test_non_finite_numbers_are_stored_as_text(record: Callable[..., Any],
+                                               sessions: sessionmaker[Session]
+                                               ) -> None:
+    rec = record("billing.meter.read", {"value": float("nan"), "max": float("inf")})
+    with sessions() as s:
+        stored = s.get(AuditRecord, rec.id)
+        assert stored is not None
+        assert stored.details == {"value": "nan", "max": "inf"}
+        assert record_hash(stored) == stored.hash

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import cast
+
 from flask import Flask, Response, jsonify
 
 from berth.audit.api.audit import bp as audit_bp
@@ -13,7 +16,7 @@ from berth.common.app import base_app
 from berth.common.auth import Authenticator, install_auth
 from berth.common.config import load
 from berth.common.db import install_session
-from berth.common.health import install_health
+from berth.common.health import Check, install_health
 from berth.common.runtime import Runtime, build_runtime, remote_authenticator
 
 
@@ -33,7 +36,7 @@ def create_app(config: AuditConfig | None = None, *,
     install_session(app, runtime.sessions)
     install_auth(app, authenticator or remote_authenticator(
         config, issuer=config.token_issuer))
-    install_health(app, runtime.health_checks())
+    install_health(app, cast(Mapping[str, Check], runtime.health_checks()))
     app.register_blueprint(audit_bp)
 
     @app.get("/openapi.json")

@@ -16,7 +16,8 @@ def _param(name: str, description: str, schema: dict[str, Any] | None = None,
 
 _ERROR = {"description": "Error", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
-_SECURITY = [{"bearer": []}, {"portusAuth": []}, {"basic": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"portusAuth": []},
+                                         {"basic": []}]
 
 FILTERS = [
     _param("actor", "Actor user name (exact)", {"type": "string", "maxLength": 255}),
@@ -62,7 +63,8 @@ _LIST = {
 _SHOW = {
     "summary": "One audit record",
     "parameters": [_param("id", "Record id (its sequence number)",
-                          {"type": "integer", "minimum": 1}, "path", True)],
+                          {"type": "integer", "minimum": 1, "format": "int64"}, "path",
+                          True)],
     "security": _SECURITY,
     "responses": {
         "200": {"description": "The record", "content": {"application/json": {

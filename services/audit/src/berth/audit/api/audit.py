@@ -32,6 +32,7 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
 
 # "all=true" is Portus' way to skip paging; a bound keeps one response sane.
 MAX_ALL = 10_000
+MAX_ID = 2**63 - 1   # BIGINT; larger ids cannot exist (and overflow SQLite)
 
 
 def _time(name: str) -> datetime | None:
@@ -63,7 +64,7 @@ def _filters() -> queries.Filters:
         until=_time("until"), q=args.get("q") or None)
 
 
-def _query() -> Select[tuple[AuditRecord]]:
+def _query() -> Select[AuditRecord]:
     principal = require_user()
     return queries.apply_filters(queries.visible_to(principal), _filters())
 
@@ -89,7 +90,7 @@ def list_records() -> Response:
     return resp
 
 
-def _by_cursor(query: Select[tuple[AuditRecord]]) -> Response:
+def _by_cursor(query: Select[AuditRecord]) -> Response:
     raw = request.args.get("cursor", "")
     try:
         per_page = min(int(request.args.get("per_page", 15)), 100)
@@ -115,7 +116,9 @@ def _by_cursor(query: Select[tuple[AuditRecord]]) -> Response:
 def show_record(record_id: int) -> Response:
     """One record; missing and not visible answer the same 404."""
     principal = require_user()
-    record = queries.find(get_session(), principal, record_id)
+    record = None
+    if record_id <= MAX_ID:
+        record = queries.find(get_session(), principal, record_id)
     if record is None:
         raise RecordNotFound("audit record not found", detail={"id": record_id})
     return jsonify(record_dict(record))

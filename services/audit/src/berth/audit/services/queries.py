@@ -39,7 +39,7 @@ class Filters:
     q: str | None = None
 
 
-def visible_to(principal: Principal) -> Select[tuple[AuditRecord]]:
+def visible_to(principal: Principal) -> Select[AuditRecord]:
     """Every record ``principal`` may see."""
     query = select(AuditRecord)
     if principal.admin:
@@ -55,8 +55,8 @@ def _like(value: str) -> str:
     return f"%{escape_like(value)}%"
 
 
-def apply_filters(query: Select[tuple[AuditRecord]],
-                  f: Filters) -> Select[tuple[AuditRecord]]:
+def apply_filters(query: Select[AuditRecord],
+                  f: Filters) -> Select[AuditRecord]:
     """Narrow ``query`` by ``f``."""
     if f.actor:
         query = query.where(AuditRecord.actor_name == f.actor)
@@ -87,8 +87,8 @@ def apply_filters(query: Select[tuple[AuditRecord]],
     return query
 
 
-def ordered(query: Select[tuple[AuditRecord]], sort_attr: str,
-            descending: bool) -> Select[tuple[AuditRecord]]:
+def ordered(query: Select[AuditRecord], sort_attr: str,
+            descending: bool) -> Select[AuditRecord]:
     """Sort by an allow-listed key, ties broken by id in the same direction."""
     column = getattr(AuditRecord, sort_attr if sort_attr in SORT_KEYS else "id")
     if descending:
@@ -96,7 +96,7 @@ def ordered(query: Select[tuple[AuditRecord]], sort_attr: str,
     return query.order_by(column.asc(), AuditRecord.id.asc())
 
 
-def count(session: Session, query: Select[tuple[AuditRecord]]) -> int:
+def count(session: Session, query: Select[AuditRecord]) -> int:
     """How many records ``query`` matches."""
     total = session.scalar(select(func.count()).select_from(
         query.order_by(None).subquery()))
@@ -109,7 +109,7 @@ def find(session: Session, principal: Principal, record_id: int) -> AuditRecord 
     return session.scalars(query).first()
 
 
-def stream(session: Session, query: Select[tuple[AuditRecord]],
+def stream(session: Session, query: Select[AuditRecord],
            batch: int | None = None) -> Iterator[AuditRecord]:
     """Yield every record of ``query`` in id order, a batch at a time."""
     batch = batch or STREAM_BATCH

@@ -10,6 +10,7 @@ redelivery racing its first delivery adds nothing.
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,10 +71,20 @@ def _cut(name: str, value: Any) -> str | None:
     return text[:LENGTHS[name]]
 
 
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)   # NaN/Infinity are not JSON; databases refuse them
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _json_safe(value: Any) -> dict[str, Any]:
     # Store exactly what the JSON column gives back (tuples become lists...),
     # so the hash computed now matches the row read later.
-    safe = json.loads(json.dumps(value, default=str))
+    safe = json.loads(json.dumps(_finite(value), default=str, allow_nan=False))
     return safe if isinstance(safe, dict) else {"value": safe}
 
 
