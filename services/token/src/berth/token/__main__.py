@@ -15,11 +15,13 @@ log = structlog.get_logger(__name__)
 def migrate() -> int:
     """Bring the database to the newest revision."""
     from berth.common.db import make_engine
+    from berth.common.logging import configure_logging
     from berth.common.migrations import upgrade
     from berth.token.app import MIGRATIONS
     from berth.token.config import load_config
 
     config = load_config()
+    configure_logging("token", config.log_level)
     if config.database_url.startswith("sqlite:///"):
         Path(config.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True)

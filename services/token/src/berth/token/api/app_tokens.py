@@ -34,7 +34,7 @@ def token_json(token: ApplicationToken) -> dict[str, Any]:
 def list_tokens(user_id: int) -> Response:
     """The tokens of a user."""
     owner = _owner(user_id, acting_user())
-    return jsonify([token_json(t) for t in services().tokens.list(get_session(),
+    return jsonify([token_json(t) for t in services().tokens.of_user(get_session(),
                                                                    owner.id)])
 
 

@@ -57,7 +57,7 @@ def list_users() -> tuple[Response, int, dict[str, str]]:
     """Every user (admin)."""
     acting_admin()
     page = page_params(SORT_KEYS, default_sort="id")
-    users, total = services().users.list(
+    users, total = services().users.page(
         get_session(), sort=page.sort_attr, descending=page.descending,
         offset=page.offset, limit=None if page.all else page.per_page)
     return jsonify([user_json(u) for u in users]), 200, pagination_headers(page, total)

@@ -34,7 +34,7 @@ class ApplicationTokenService:
         self.outbox = outbox
         self.max_per_user = max_per_user
 
-    def list(self, session: Session, user_id: int) -> Sequence[ApplicationToken]:
+    def of_user(self, session: Session, user_id: int) -> Sequence[ApplicationToken]:
         """The tokens of ``user_id``."""
         return session.scalars(select(ApplicationToken)
                                .where(ApplicationToken.user_id == user_id)

@@ -82,7 +82,7 @@ class UserService:
         """The user named ``username``, if any."""
         return session.scalar(select(User).where(User.username == username))
 
-    def list(self, session: Session, *, sort: str, descending: bool,
+    def page(self, session: Session, *, sort: str, descending: bool,
              offset: int, limit: int | None) -> tuple[Sequence[User], int]:
         """A page of users and the total."""
         column = getattr(User, sort)

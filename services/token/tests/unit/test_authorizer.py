@@ -1,0 +1,102 @@
+"""CatalogAuthorizer over real HTTP (a stand-in catalog on loopback)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from berth.common.auth import ANONYMOUS, Principal
+from berth.common.errors import Unavailable
+from berth.common.testing import free_port
+from berth.token.services.authorizer import CatalogAuthorizer
+from berth.token.services.scopes import Scope
+
+ASKED = [Scope("repository", "alice/app", ("pull", "push")),
+         Scope("registry", "catalog", ("*",))]
+
+
+class Catalog:
+    def __init__(self) -> None:
+        self.status = 200
+        self.answer: Any = None
+        self.requests: list[tuple[dict[str, str], dict[str, Any]]] = []
+
+
+@pytest.fixture
+def catalog() -> Iterator[tuple[Catalog, str]]:
+    state = Catalog()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            state.requests.append((dict(self.headers), body))
+            raw = json.dumps(state.answer).encode()
+            self.send_response(state.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_sends_principal_service_and_scopes_with_the_secret(catalog) -> None:
+    state, url = catalog
+    state.answer = {"scopes": [{"type": "repository", "name": "alice/app",
+                                "actions": ["pull"]},
+                               {"type": "registry", "name": "catalog", "actions": []}]}
+    alice = Principal(id=3, username="alice")
+    granted = CatalogAuthorizer(url, "s3cret").authorize(alice, "reg", ASKED)
+    assert [g.actions for g in granted] == [("pull",), ()]
+    headers, body = state.requests[0]
+    assert headers["X-Berth-Internal"] == "s3cret"
+    assert body == {"principal": {"id": 3, "username": "alice", "admin": False,
+                                  "kind": "user"}, "service": "reg",
+                    "scopes": [{"type": "repository", "class": None, "name": "alice/app",
+                                "actions": ["pull", "push"]},
+                               {"type": "registry", "class": None, "name": "catalog",
+                                "actions": ["*"]}]}
+
+
+def test_never_grants_more_than_asked(catalog) -> None:
+    state, url = catalog
+    state.answer = {"scopes": [
+        {"type": "repository", "name": "alice/app", "actions": ["pull", "push", "delete"]},
+        {"type": "registry", "name": "catalog", "actions": ["*"]}]}
+    granted = CatalogAuthorizer(url, "s").authorize(ANONYMOUS, "reg", ASKED)
+    assert granted[0].actions == ("pull", "push")
+
+
+@pytest.mark.parametrize(("status", "answer"), [
+    (500, {"message": "boom"}),
+    (401, {"message": "no"}),
+    (200, {"scopes": []}),
+    (200, {"scopes": [{"type": "repository", "name": "other", "actions": ["pull"]},
+                      {"type": "registry", "name": "catalog", "actions": []}]}),
+    (200, {"scopes": [{"type": "repository", "name": "alice/app", "actions": "pull"},
+                      {"type": "registry", "name": "catalog", "actions": []}]}),
+    (200, ["not", "an", "object"]),
+])
+def test_anything_but_a_matching_answer_is_unavailable(catalog, status, answer) -> None:
+    state, url = catalog
+    state.status, state.answer = status, answer
+    with pytest.raises(Unavailable):
+        CatalogAuthorizer(url, "s").authorize(ANONYMOUS, "reg", ASKED)
+
+
+def test_unreachable_catalog_is_unavailable() -> None:
+    authorizer = CatalogAuthorizer(f"http://127.0.0.1:{free_port()}", "s", timeout=1)
+    with pytest.raises(Unavailable):
+        authorizer.authorize(ANONYMOUS, "reg", ASKED)
