@@ -78,12 +78,18 @@ def after_commit(session: Session, hook: Callable[[], None]) -> None:
 
 
 def _run_after_commit(session: Session) -> None:
+    # SQLAlchemy fires after_commit for a released SAVEPOINT too; the outer
+    # transaction has not committed then, so nothing may run yet.
+    if session.in_nested_transaction():
+        return
     hooks = session.info.pop(_AFTER_COMMIT, [])
     for hook in hooks:
         hook()
 
 
 def _drop_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # only a SAVEPOINT rolled back; the outer transaction goes on
     session.info.pop(_AFTER_COMMIT, None)
     session.info.pop("berth_outbox", None)  # events of a rolled-back transaction
 
