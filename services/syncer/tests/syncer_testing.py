@@ -3,6 +3,7 @@ reading the outbox."""
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -51,12 +52,16 @@ class Relay:
         self.url = f"http://127.0.0.1:{self.port}/v2/webhooks/events"
         self.target: Any = None
         self.mode = "on"
+        self.bodies: list[bytes] = []  # what the registry sent, for replays
         self.server = make_server("127.0.0.1", self.port, self, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        self.bodies.append(body)
+        del self.bodies[:-50]
+        environ["wsgi.input"] = io.BytesIO(body)
         if self.target is None or self.mode == "drop":
-            environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             start_response("200 OK", [("Content-Type", "application/json")])
             return [b"{}"]
         if self.mode == "down":

@@ -7,15 +7,16 @@ import uuid
 import requests
 from berth.syncer.models import ObservedTag
 from sqlalchemy import select
-from syncer_testing import INTERNAL, outbox_events, wait_for
+from syncer_testing import INTERNAL, NOTIFY_SECRET, outbox_events, wait_for
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
 
 
-def test_push_arrives_through_the_registry_notification(make_app, registry, runtime):
-    make_app(registry.url)
+def test_push_arrives_through_the_registry_notification(make_app, registry, runtime,
+                                                       relay):
+    client = make_app(registry.url).test_client()
     repo = unique("team/app")
     digest = registry.push(repo, "1.0")
     pushed = wait_for(lambda: [e for e in outbox_events(runtime, "registry.manifest.pushed")
@@ -29,6 +30,21 @@ def test_push_arrives_through_the_registry_notification(make_app, registry, runt
     with runtime.sessions() as s:
         assert s.scalars(select(ObservedTag.digest).where(ObservedTag.tag == "1.0")).all() \
             == [digest]
+
+    # The registry redelivers (e.g. after a timeout): the same envelope again.
+    [sent] = [b for b in relay.bodies if repo.encode() in b and b'"push"' in b]
+    resp = client.post("/v2/webhooks/events", data=sent, headers={
+        "Authorization": f"Bearer {NOTIFY_SECRET}",
+        "Content-Type": "application/vnd.docker.distribution.events.v2+json"})
+    assert resp.status_code == 200 and resp.get_json()["stored"] == 0
+    assert len([e for e in outbox_events(runtime, "registry.manifest.pushed")
+                if e["data"]["repository"] == repo]) == 1
+
+
+def test_health_reports_the_reachable_registry(make_app, registry):
+    body = make_app(registry.url).test_client().get("/api/v1/health").get_json()
+    assert body["registry:registry.test:5000"]["success"] is True
+    assert body["database"]["success"] is True
 
 
 def test_delete_through_the_internal_endpoint_removes_the_manifest(make_app, registry,
