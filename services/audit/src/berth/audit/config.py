@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from berth.audit.forwarding import parse_target
 from berth.common.config import CommonSettings, Secret, setting, sqlite_default
 
 
@@ -11,6 +12,13 @@ def _non_negative_int(raw: str) -> int:
     value = int(raw)
     if value < 0:
         raise ValueError("must be 0 or more")
+    return value
+
+
+def _syslog_url(raw: str) -> str:
+    value = raw.strip()
+    if value:
+        parse_target(value)
     return value
 
 
@@ -38,3 +46,10 @@ class AuditConfig(CommonSettings):
         "BERTH_AUDIT_ANCHOR_KEY", default="", secret=True,
         help="HMAC key of retention anchors; empty = generated under "
              "BERTH_HOME/secrets/audit-anchor")
+    syslog_url: str = setting(
+        "BERTH_AUDIT_SYSLOG_URL", default="", parse=_syslog_url,
+        help="forward every record to this RFC 5424 collector: udp://host:port or "
+             "tcp://host:port; empty = no forwarding")
+    syslog_app_name: str = setting(
+        "BERTH_AUDIT_SYSLOG_APP_NAME", default="berth-audit",
+        help="APP-NAME of forwarded syslog messages")

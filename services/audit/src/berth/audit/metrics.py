@@ -23,6 +23,9 @@ VERIFICATIONS = Counter(
 PRUNED = Counter(
     metric_name("audit", "records_pruned_total"),
     "Audit records removed by retention")
+FORWARDED = Counter(
+    metric_name("audit", "records_forwarded_total"),
+    "Records sent to the syslog collector", ["result"])
 LAG = Histogram(
     metric_name("audit", "ingest_lag_seconds"),
     "Seconds from an event's occurrence to its record",

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from berth.audit import metrics
 from berth.audit.config import AuditConfig
-from berth.audit.consumers import CONSUMER, record_event
+from berth.audit.consumers import CONSUMER, make_handler
+from berth.audit.forwarding import SyslogForwarder
 from berth.audit.keys import anchor_key
 from berth.audit.models import OUTBOX, PROCESSED
 from berth.audit.services.retention import prune
@@ -43,9 +44,10 @@ def retention_tick(factory: sessionmaker[Session], config: AuditConfig, key: byt
     return tick
 
 
-def make_worker(bus: Bus, factory: sessionmaker[Session]) -> ConsumerWorker:
+def make_worker(bus: Bus, factory: sessionmaker[Session],
+                forwarder: SyslogForwarder | None = None) -> ConsumerWorker:
     """The consumer of queue ``berth.audit`` (bound to every event type)."""
-    return ConsumerWorker(bus=bus, name=CONSUMER, handler=record_event,
+    return ConsumerWorker(bus=bus, name=CONSUMER, handler=make_handler(forwarder),
                           factory=factory, processed=PROCESSED)
 
 
@@ -54,10 +56,15 @@ def run(config: AuditConfig, stop: threading.Event) -> None:
     runtime = build_runtime(config, service="audit", database_url=config.database_url,
                             outbox_table=OUTBOX)
     key = anchor_key(config)
-    worker = make_worker(runtime.bus, runtime.sessions)
-    log.info("audit_worker_started", retention_days=config.retention_days)
+    forwarder = (SyslogForwarder.from_url(config.syslog_url, config.syslog_app_name)
+                 if config.syslog_url else None)
+    worker = make_worker(runtime.bus, runtime.sessions, forwarder)
+    log.info("audit_worker_started", retention_days=config.retention_days,
+             forwarding=bool(forwarder))
     try:
         worker.run(stop, idle=retention_tick(runtime.sessions, config, key))
     finally:
+        if forwarder is not None:
+            forwarder.close()
         runtime.bus.close()
         runtime.engine.dispose()
