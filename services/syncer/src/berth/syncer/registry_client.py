@@ -94,11 +94,14 @@ class TokenCache:
             raise RegistryUnavailable(f"token service answered {resp.status_code}")
         if resp.status_code != 200:
             raise RegistryDenied(f"token service answered {resp.status_code}")
-        body = resp.json()
-        token = str(body.get("token") or body.get("access_token") or "")
+        try:
+            body = resp.json()
+            token = str(body.get("token") or body.get("access_token") or "")
+            lifetime = float(body.get("expires_in") or 60)
+        except (ValueError, AttributeError) as exc:
+            raise RegistryDenied("token service returned no usable token") from exc
         if not token:
             raise RegistryDenied("token service returned no token")
-        lifetime = float(body.get("expires_in") or 60)
         with self._lock:
             if len(self._tokens) > 10_000:
                 self._tokens.clear()
@@ -147,6 +150,8 @@ class RegistryClient:
             wanted = challenge.get("scope", scope)
             token = self.tokens.obtain(challenge["realm"],
                                        challenge.get("service", ""), wanted)
+            if len(self._scope_tokens) > 10_000:
+                self._scope_tokens.clear()  # one entry per repository: stay bounded
             self._scope_tokens[scope] = (challenge["realm"],
                                          challenge.get("service", ""), wanted)
             hdrs["Authorization"] = f"Bearer {token}"

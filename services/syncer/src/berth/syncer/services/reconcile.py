@@ -182,8 +182,10 @@ class Reconciler:
             stats.error("*", "run", f"{type(exc).__name__}: {exc}")
         finally:
             duration = time.monotonic() - started
-            run = self._finish(run_id, status, stats, duration)
-            lock.release()
+            try:
+                run = self._finish(run_id, status, stats, duration)
+            finally:
+                lock.release()
         metrics.SYNC_RUNS.labels(status).inc()
         metrics.SYNC_DURATION.observe(duration)
         log.info("sync_finished", run_id=run_id, status=status,
