@@ -45,6 +45,7 @@ def make_engine(url: str, **kw: Any) -> Engine:
         kw.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     if url.startswith("mysql"):
         kw.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
@@ -56,11 +57,21 @@ def make_engine(url: str, **kw: Any) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin_immediate).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin_immediate(conn: Any) -> None:
+    # Several processes share one SQLite file in embedded mode. A deferred
+    # transaction that reads and then writes fails at once with "database is
+    # locked" when another process wrote meanwhile; taking the write lock at
+    # BEGIN makes it wait (busy timeout) instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
