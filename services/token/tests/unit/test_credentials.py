@@ -233,3 +233,25 @@ def test_client_address_comes_from_the_trusted_proxy(make_app, proxies, expected
     with app.extensions["berth.token"].runtime.sessions() as session:
         keys = set(session.scalars(select(LoginThrottle.key)).all())
     assert keys == {"account:x", expected}
+
+
+def test_admin_unlocks_with_enabled_true(make_app) -> None:
+    app = make_app(BERTH_LOCKOUT_ATTEMPTS="2", BERTH_THROTTLE_ACCOUNT_ATTEMPTS="50")
+    client = app.test_client()
+    svc = app.extensions["berth.token"]
+    with svc.runtime.sessions() as session:
+        svc.users.create(session, username="root", email="r@example.com",
+                         password=PASSWORD, admin=True)
+        alice = svc.users.create(session, username="alice", email="a@example.com",
+                                 password=PASSWORD)
+        session.commit()
+    for _ in range(2):
+        client.get(URL, headers=basic("alice", "wrong"))
+    assert_error(client.get(URL, headers=basic("alice", PASSWORD)), 401)
+    shown = client.get(f"/api/v1/users/{alice.id}",
+                       headers={"Portus-Auth": f"root:{PASSWORD}"}).get_json()
+    assert shown["locked_at"] is not None
+    resp = client.put(f"/api/v1/users/{alice.id}", json={"user": {"enabled": True}},
+                      headers={"Portus-Auth": f"root:{PASSWORD}"})
+    assert resp.status_code == 200 and resp.get_json()["locked_at"] is None
+    assert client.get(URL, headers=basic("alice", PASSWORD)).status_code == 200

@@ -135,6 +135,11 @@ def update_user(ref: str) -> Response:
     session = get_session()
     services().users.update(session, user, changes, acting=acting,
                             actor=actor_of(acting, request.remote_addr))
+    if changes.enabled and acting.admin:
+        # Sending enabled=true is also how an admin unlocks a locked account.
+        services().credentials.throttle.clear(session, user.username)
+        user.locked_until = None
+        user.failed_attempts = 0
     session.commit()
     return jsonify(user_json(user))
 
