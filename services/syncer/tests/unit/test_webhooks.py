@@ -160,3 +160,34 @@ def test_body_over_the_limit_is_refused(client, runtime):
     assert resp.status_code in (400, 413)
     assert_error_shape(resp, resp.status_code)
     assert outbox_events(runtime) == []
+
+
+def test_each_registry_is_recognised_by_its_own_secret(make_app, config, runtime):
+    from berth.syncer.registries import RegistryDirectory
+    from berth.syncer.wiring import default_registry
+
+    def catalog() -> list[dict[str, Any]]:
+        return [{"name": "second", "service": "second:5000", "url": "http://127.0.0.1:9",
+                 "hostname": "second:5000", "notification_secret": "second-secret"}]
+
+    app = make_app(directory=RegistryDirectory(default_registry(config), catalog))
+    client = app.test_client()
+    assert post(client, {"events": [event(id="x")]},
+                {"Authorization": "Bearer second-secret"}).status_code == 200
+    assert post(client, {"events": [event(id="x")]}).status_code == 200
+    registries = sorted(e["data"]["registry"] for e in outbox_events(runtime))
+    # The same registry event id from two registries is two different events.
+    assert registries == ["registry.test:5000", "second:5000"]
+
+
+def test_the_default_registry_keeps_working_when_the_catalog_is_down(make_app, config,
+                                                                    runtime):
+    from berth.syncer.registries import RegistryDirectory
+    from berth.syncer.wiring import default_registry
+
+    def catalog() -> list[dict[str, Any]]:
+        raise ConnectionError("catalog down")
+
+    app = make_app(directory=RegistryDirectory(default_registry(config), catalog))
+    assert post(app.test_client(), {"events": [event()]}).status_code == 200
+    assert len(outbox_events(runtime)) == 1
