@@ -150,7 +150,9 @@ def test_filters_never_widen_what_a_user_sees(client: FlaskClient, auth: Auth,
 
 @pytest.mark.parametrize("query", [
     "since=yesterday", "until=2026-13-01", "page=0", "page=x", "per_page=-1",
-    "sort_attr=hash", "sort_order=up", "cursor=abc", "cursor=0", "q=" + "x" * 300])
+    "sort_attr=hash", "sort_order=up", "cursor=abc", "cursor=0", "q=" + "x" * 300,
+    "since=0001-01-01T00:00:00%2B01:00", "until=2026-01-01T00:00:00%2B25:00",
+    "page=99999999999999999999"])
 def test_malformed_parameters_get_422(client: FlaskClient, auth: Auth,
                                       query: str) -> None:
     resp = client.get(f"/api/v1/audit?{query}", headers=auth("root", admin=True))
@@ -242,3 +244,11 @@ def test_metrics_count_verifications(client: FlaskClient, auth: Auth) -> None:
 def test_id_beyond_bigint_is_404_not_500(client: FlaskClient, auth: Auth) -> None:
     resp = client.get(f"/api/v1/audit/{2**70}", headers=auth("root", admin=True))
     _assert_error(resp, 404)
+
+
+def test_huge_cursor_starts_from_the_newest(client: FlaskClient, auth: Auth,
+                                            seeded: list[Any]) -> None:
+    resp = client.get(f"/api/v1/audit?cursor={10**30}&per_page=2",
+                      headers=auth("root", admin=True))
+    assert resp.status_code == 200
+    assert [r["id"] for r in resp.get_json()] == [6, 5]

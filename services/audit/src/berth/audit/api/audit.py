@@ -41,11 +41,11 @@ def _time(name: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError as exc:
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError) as exc:
         raise InvalidFilter(f"{name} must be an ISO 8601 time",
                             detail={"field": name}) from exc
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
@@ -78,6 +78,8 @@ def list_records() -> Response:
     if "cursor" in request.args:
         return _by_cursor(query)
     page = page_params(queries.SORT_KEYS, default_sort="occurred_at")
+    if page.offset > MAX_ID:
+        raise InvalidFilter("page is too large", detail={"field": "page"})
     descending = page.descending or "sort_order" not in request.args
     total = queries.count(session, query)
     ordered = queries.ordered(query, page.sort_attr, descending)
@@ -102,7 +104,7 @@ def _by_cursor(query: Select[AuditRecord]) -> Response:
         raise InvalidFilter("cursor and per_page must be positive",
                             detail={"field": "cursor"})
     if cursor is not None:
-        query = query.where(AuditRecord.id < cursor)
+        query = query.where(AuditRecord.id < min(cursor, MAX_ID))
     rows = list(get_session().scalars(
         query.order_by(AuditRecord.id.desc()).limit(per_page + 1)))
     resp = jsonify([record_dict(r) for r in rows[:per_page]])
