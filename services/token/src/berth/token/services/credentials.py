@@ -97,6 +97,11 @@ class CredentialService:
                 or len(username) > 255:
             raise AuthFailed("bad_credentials")
         user = self.users.by_username(session, username)
+        # A cached password is the cheapest check (no query), so it goes first.
+        if user is not None and user.password_hash is not None and self.cache.hit(
+                user.id, secret, user.password_hash, user.password_changed_at):
+            metrics.PASSWORD_CACHE.labels("hit").inc()
+            return Login(user=user, method="password", cached=True)
         if user is not None:
             token = self.tokens.match(session, user, secret)
             if token is not None:
@@ -104,10 +109,6 @@ class CredentialService:
                 return Login(user=user, method="application_token",
                              cached=not self.tokens.touch(token))
         if user is not None and user.password_hash is not None:
-            if self.cache.hit(user.id, secret, user.password_hash,
-                              user.password_changed_at):
-                metrics.PASSWORD_CACHE.labels("hit").inc()
-                return Login(user=user, method="password", cached=True)
             metrics.PASSWORD_CACHE.labels("miss").inc()
             if self.passwords.verify(user.password_hash, secret):
                 self.cache.remember(user.id, secret, user.password_hash,
