@@ -51,6 +51,9 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("team_renamed", "catalog.team.updated",
      {"entity_id": 4, "name": "qa2", "details": {"old_name": "qa", "new_name": "qa2"}},
      {"action": "team.change_team_name"}),
+    ("team_renamed_by_catalog", "catalog.team.updated",
+     {"entity_id": 4, "name": "qa2", "details": {"changed": ["name", "description"]}},
+     {"action": "team.change_team_name"}),
     ("team_described", "catalog.team.updated",
      {"entity_id": 4, "name": "qa", "details": {"changes": ["description"]}},
      {"action": "team.change_team_description"}),
@@ -81,6 +84,11 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("namespace_description", "catalog.namespace.description_changed",
      {"entity_id": 7, "name": "qa-ns"},
      {"action": "namespace.change_namespace_description"}),
+    ("namespace_renamed", "catalog.namespace.renamed",
+     {"entity_id": 7, "name": "qa2", "namespace": "qa2",
+      "details": {"renamed_from": "qa"}},
+     {"action": "namespace.rename", "namespace": "qa2",
+      "details": {"renamed_from": "qa"}}),
     ("namespace_deleted", "catalog.namespace.deleted",
      {"entity_id": 7, "name": "qa-ns"}, {"action": "namespace.delete"}),
     ("repository_created", "catalog.repository.created",
@@ -138,9 +146,12 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
      {"registry": "reg:5000", "repository": "qa-ns/app", "tag": "v1"},
      {"action": "repository.sync_remove", "target_name": "qa-ns/app:v1"}),
     ("sync_started", "sync.run.started", {"registry": "reg:5000"},
-     {"action": "sync.start", "target_type": "registry", "registry": "reg:5000"}),
-    ("sync_finished", "sync.run.finished", {"registry": "reg:5000", "added": 2},
-     {"action": "sync.finish", "details": {"added": 2}}),
+     {"action": "sync.start", "target_type": "sync_run", "registry": "reg:5000"}),
+    ("sync_finished", "sync.run.finished",
+     {"run_id": 12, "status": "partial", "strategy": "update", "added": 2,
+      "triggered_by": "alice"},
+     {"action": "sync.finish", "target_type": "sync_run", "target_id": "12",
+      "details": {"added": 2, "status": "partial"}}),
     ("unknown_type_kept", "billing.invoice.sent", {"amount": 3},
      {"action": "billing.invoice.sent", "target_type": None,
       "details": {"amount": 3}}),
@@ -185,3 +196,45 @@ def test_malformed_data_does_not_break_mapping() -> None:
 def test_namespace_of_repository(repository: str | None,
                                  namespace: str | None) -> None:
     assert namespace_of(repository) == namespace
+
+
+def _envelope_of(event: Any, actor: Any = None) -> Any:
+    from berth.common.events.base import Envelope
+
+    return Envelope.wrap(event, producer="test", actor=actor)
+
+
+def test_real_contracts_of_the_done_scenarios(record: Any) -> None:
+    """The issue's scenarios, built with the producers' own contract classes."""
+    from berth.common.events import catalog, identity, registry
+    from berth.common.events.base import Actor
+
+    alice = Actor(id=2, name="alice", address="10.0.0.2")
+    cases = [
+        (registry.ManifestPushed(registry="r", repository="qa/app",
+                                 digest="sha256:1", tag="v1", actor="alice",
+                                 source_addr="10.0.0.2"), None,
+         ("repository.push", "alice", "repository", "qa/app:v1")),
+        (catalog.NamespaceVisibilityChanged(entity_id=1, name="qa", namespace="qa",
+                                            details={"from": "private",
+                                                     "to": "public"}), alice,
+         ("namespace.change_visibility", "alice", "namespace", "qa")),
+        (catalog.TeamMemberAdded(entity_id=5, name="devs",
+                                 details={"user": "bob", "role": "viewer"}), alice,
+         ("team.add_member", "alice", "team", "devs")),
+        (identity.LoginFailed(username="mallory", reason="bad_credentials",
+                              address="10.9.9.9"),
+         Actor(name="mallory", address="10.9.9.9"),
+         ("login.failed", "mallory", "user", "mallory")),
+        (identity.ApplicationTokenCreated(user_id=2, username="alice", token_id=7,
+                                          application="ci"), alice,
+         ("application_token.create", "alice", "application_token", "ci")),
+    ]
+    for event, actor, expected in cases:
+        env = _envelope_of(event, actor)
+        mapped = map_event(env.type, env.data)
+        assert mapped.action == expected[0]
+        assert (mapped.target_type, mapped.target_name) == expected[2:]
+        rec = record(env.type, env.data, actor=env.actor)
+        assert (rec.action, rec.actor_name, rec.target_type, rec.target_name) == \
+            expected

@@ -118,9 +118,10 @@ def _full_name(namespace: str | None, name: str | None) -> str | None:
 def _team_updated(data: Mapping[str, Any]) -> Mapped:
     details = data.get("details")
     keys = set(details) if isinstance(details, dict) else set()
-    changes = details.get("changes") if isinstance(details, dict) else None
-    if isinstance(changes, list | tuple):
-        keys |= {str(c) for c in changes}
+    for listed in ("changes", "changed"):
+        changes = details.get(listed) if isinstance(details, dict) else None
+        if isinstance(changes, list | tuple):
+            keys |= {str(c) for c in changes}
     if keys & {"name", "old_name", "new_name"}:
         action = "team.change_team_name"
     elif keys & {"description", "old_description", "new_description"}:
@@ -148,9 +149,9 @@ def _manifest(notification: str, reconcile: str) -> Callable[[Mapping[str, Any]]
 
 
 def _sync(data: Mapping[str, Any], verb: str) -> Mapped:
-    return Mapped(f"sync.{verb}", "registry", _text(data, "registry_id"),
+    return Mapped(f"sync.{verb}", "sync_run", _text(data, "run_id"),
                   _text(data, "registry", "name"), registry=_text(data, "registry"),
-                  details=_details(data, "registry"))
+                  details=_details(data, "run_id", "registry"))
 
 
 MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {
@@ -174,6 +175,7 @@ MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {
     "catalog.namespace.description_changed":
         _catalog("namespace.change_namespace_description", "namespace"),
     "catalog.namespace.deleted": _catalog("namespace.delete", "namespace"),
+    "catalog.namespace.renamed": _catalog("namespace.rename", "namespace"),
     "catalog.repository.created": _catalog("repository.create", "repository"),
     "catalog.repository.updated": _catalog("repository.update", "repository"),
     "catalog.repository.deleted": _catalog("repository.delete", "repository"),
