@@ -24,6 +24,7 @@ class UserCreated(_User):
     bot: bool = False
     enabled: bool = True
     source: str = "database"  # or "ldap"
+    display_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class UserUpdated(_User):
     admin: bool = False
     enabled: bool = True
     changes: tuple[str, ...] | list[str] = ()
+    bot: bool | None = None            # None: sent by an older producer
+    email: str | None = None
+    display_name: str | None = None
 
 
 @dataclass(frozen=True)
