@@ -195,6 +195,8 @@ def test_user_and_token_events(client, make_user, bus) -> None:
         assert expected in types
     updated = next(e for e in bus.published if e.type == "identity.user.updated")
     assert updated.data["changes"] == ["enabled"] and updated.actor["name"] == "admin"
+    assert updated.data["bot"] is False and updated.data["email"] == "bob@example.com"
+    assert updated.data["enabled"] is False
 
 
 def test_rolled_back_changes_publish_nothing(client, make_user, bus) -> None:

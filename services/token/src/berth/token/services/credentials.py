@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import structlog
 from berth.common.events.base import Actor
-from berth.common.events.identity import LoginFailed, LoginSucceeded, UserUpdated
+from berth.common.events.identity import LoginFailed, LoginSucceeded
 from berth.common.outbox import Outbox
 from berth.token import metrics
 from berth.token.errors import AuthFailed, Throttled
@@ -26,7 +26,7 @@ from berth.token.services.app_tokens import ApplicationTokenService
 from berth.token.services.directory import Directory
 from berth.token.services.passwords import Passwords, VerificationCache
 from berth.token.services.throttle import Throttle
-from berth.token.services.users import UserService, actor_of
+from berth.token.services.users import UserService, actor_of, updated_event
 from sqlalchemy.orm import Session
 
 log = structlog.get_logger(__name__)
@@ -149,9 +149,8 @@ class CredentialService:
                 changed.append("admin")
             if changed:
                 session.flush()
-                self.outbox.add(session, UserUpdated(
-                    user_id=user.id, username=user.username, admin=user.admin,
-                    enabled=user.enabled, changes=changed), actor=Actor.system())
+                self.outbox.add(session, updated_event(user, changed),
+                                actor=Actor.system())
         self.cache.remember(user.id, secret, user.ldap_dn, user.password_changed_at)
         return Login(user=user, method="ldap")
 

@@ -46,6 +46,13 @@ def actor_of(user: User | None, address: str | None = None) -> Actor:
     return Actor(id=user.id, name=user.username, address=address)
 
 
+def updated_event(user: User, changes: list[str]) -> UserUpdated:
+    """``identity.user.updated`` with the user's current state."""
+    return UserUpdated(user_id=user.id, username=user.username, admin=user.admin,
+                       enabled=user.enabled, changes=changes, bot=user.bot,
+                       email=user.email, display_name=user.display_name)
+
+
 class UserService:
     """Everything that changes users."""
 
@@ -125,7 +132,8 @@ class UserService:
         session.flush()
         self.outbox.add(session, UserCreated(
             user_id=user.id, username=user.username, email=user.email, admin=admin,
-            bot=bot, enabled=True, source=source), actor=actor or actor_of(user))
+            bot=bot, enabled=True, source=source, display_name=user.display_name),
+            actor=actor or actor_of(user))
         return user
 
     def update(self, session: Session, user: User, changes: Changes, *,
@@ -177,9 +185,7 @@ class UserService:
                 self.revoke_refresh_tokens(session, user.id)
         if changed:
             session.flush()
-            self.outbox.add(session, UserUpdated(
-                user_id=user.id, username=user.username, admin=user.admin,
-                enabled=user.enabled, changes=changed), actor=actor)
+            self.outbox.add(session, updated_event(user, changed), actor=actor)
         return changed
 
     def delete(self, session: Session, user: User, *, acting: User | None,
