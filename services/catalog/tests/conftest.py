@@ -236,7 +236,11 @@ def make_config(db_url: str, home: Path, **overrides: Any) -> CatalogConfig:
 def make_world(db_url: str, tmp_path: Path, signer: Signer) -> Iterator[Any]:
     apps: list[Flask] = []
 
-    def build(**overrides: Any) -> World:
+    def build(fresh: bool = False, **overrides: Any) -> World:
+        if fresh and not db_url.startswith("sqlite"):
+            for app in apps:  # one shared MariaDB database: start from empty
+                app.extensions["berth.catalog"].runtime.engine.dispose()
+            _empty(db_url)
         config = make_config(db_url, tmp_path, **overrides)
         bus = RecordingBus()
         reg = FakeRegistry()
