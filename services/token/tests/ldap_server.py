@@ -29,6 +29,8 @@ class LdapServer:
 
     host: str
     port: int
+    tls_port: int | None = None       # ldaps:// when started with tls=True
+    ca_file: str | None = None        # the CA that signed the server certificate
     base: str = BASE
     root_dn: str = ROOT_DN
     root_pw: str = ROOT_PW
@@ -98,14 +100,62 @@ userPassword: secret-boss
 """
 
 
+def write_tls_files(workdir: Path, host: str = "127.0.0.1") -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for ``host``: (ca, cert, key) PEM paths."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "berth test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - dt.timedelta(minutes=5))
+          .not_valid_after(now + dt.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+            .issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = (workdir / "ca.pem", workdir / "server.pem", workdir / "server.key")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    paths[2].chmod(0o600)
+    return paths
+
+
 @contextmanager
-def run_slapd(workdir: Path, *, entries: str | None = None) -> Iterator[LdapServer]:
-    """Start slapd on a free loopback port with a temporary config and database."""
+def run_slapd(workdir: Path, *, entries: str | None = None,
+              tls: bool = False) -> Iterator[LdapServer]:
+    """Start slapd on a free loopback port with a temporary config and database
+    (and, with ``tls``, StartTLS plus an ldaps:// port, certificates made here)."""
     workdir.mkdir(parents=True, exist_ok=True)
     data = workdir / "data"
     data.mkdir(exist_ok=True)
     conf = workdir / "slapd.conf"
-    conf.write_text(f"""include /etc/ldap/schema/core.schema
+    tls_conf = ""
+    ca_file = None
+    if tls:
+        ca, cert, key = write_tls_files(workdir)
+        ca_file = str(ca)
+        tls_conf = (f"TLSCACertificateFile {ca}\nTLSCertificateFile {cert}\n"
+                    f"TLSCertificateKeyFile {key}\n")
+    conf.write_text(tls_conf + f"""include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 modulepath /usr/lib/ldap
@@ -121,8 +171,10 @@ access to attrs=userPassword by anonymous auth by self write by * none
 access to * by * read
 """)
     port = _free_port()
-    server = LdapServer(host="127.0.0.1", port=port)
-    proc = subprocess.Popen([SLAPD, "-f", str(conf), "-h", server.url + "/", "-d", "0"],
+    tls_port = _free_port() if tls else None
+    server = LdapServer(host="127.0.0.1", port=port, tls_port=tls_port, ca_file=ca_file)
+    urls = server.url + "/" + (f" ldaps://127.0.0.1:{tls_port}/" if tls_port else "")
+    proc = subprocess.Popen([SLAPD, "-f", str(conf), "-h", urls, "-d", "0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 15

@@ -116,3 +116,35 @@ def test_ldap_down_is_503(make_app, slapd) -> None:
     resp = app.test_client().get("/v2/token?service=s",
                                  headers=basic("jane", "secret-jane"))
     assert_error(resp, 503)
+
+
+@pytest.fixture(scope="module")
+def tls_slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LdapServer]:
+    with run_slapd(Path(tmp_path_factory.mktemp("slapd-tls")), tls=True) as server:
+        yield server
+
+
+def test_start_tls(tls_slapd) -> None:
+    directory = LdapDirectory(settings(tls_slapd, encryption="start_tls",
+                                       ca_file=tls_slapd.ca_file))
+    assert directory.authenticate("jane", "secret-jane") is not None
+
+
+def test_simple_tls(tls_slapd) -> None:
+    directory = LdapDirectory(settings(tls_slapd, encryption="simple_tls",
+                                       port=tls_slapd.tls_port,
+                                       ca_file=tls_slapd.ca_file))
+    assert directory.authenticate("jane", "secret-jane") is not None
+    assert directory.authenticate("jane", "wrong") is None
+
+
+@pytest.mark.parametrize("encryption", ["start_tls", "simple_tls"])
+def test_untrusted_certificate_is_unavailable(tls_slapd, tmp_path, encryption) -> None:
+    from ldap_server import write_tls_files
+
+    other_ca = write_tls_files(tmp_path)[0]
+    port = tls_slapd.tls_port if encryption == "simple_tls" else tls_slapd.port
+    directory = LdapDirectory(settings(tls_slapd, encryption=encryption, port=port,
+                                       ca_file=str(other_ca)), timeout=2)
+    with pytest.raises(DirectoryUnavailable):
+        directory.authenticate("jane", "secret-jane")

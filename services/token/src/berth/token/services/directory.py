@@ -73,8 +73,10 @@ class LdapDirectory:
                           receive_timeout=max(1, int(self.timeout)), raise_exceptions=False,
                           read_only=True)
         conn.open()
-        if self.settings.encryption == "start_tls":
-            conn.start_tls()
+        # Never fall back to plain text: a failed StartTLS is an unusable directory.
+        if self.settings.encryption == "start_tls" and not conn.start_tls():
+            conn.unbind()
+            raise DirectoryUnavailable("StartTLS failed")
         return conn
 
     def authenticate(self, username: str, password: str) -> DirectoryEntry | None:
