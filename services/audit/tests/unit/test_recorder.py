@@ -127,3 +127,29 @@ def test_non_finite_numbers_are_stored_as_text(record: Callable[..., Any],
         assert stored is not None
         assert stored.details == {"value": "nan", "max": "inf"}
         assert record_hash(stored) == stored.hash
+
+
+def test_lone_surrogates_are_replaced_not_refused(record: Callable[..., Any],
+                                                  sessions: sessionmaker[Session]
+                                                  ) -> None:
+    rec = record("identity.login.failed",
+                 {"username": "ev\ud800il", "reason": "bad_credentials",
+                  "note": {"k\udfff": "v\ud800"}})
+    with sessions() as s:
+        stored = s.get(AuditRecord, rec.id)
+        assert stored is not None
+        assert stored.actor_name == "ev?il" and stored.target_name == "ev?il"
+        assert stored.details["note"] == {"k?": "v?"}
+        assert record_hash(stored) == stored.hash
+
+
+def test_long_event_ids_stay_distinct(record: Callable[..., Any]) -> None:
+    prefix = "x" * 64
+    first = record("catalog.team.created", {"entity_id": 1, "name": "a"},
+                   event_id=prefix + "-1")
+    second = record("catalog.team.created", {"entity_id": 1, "name": "a"},
+                    event_id=prefix + "-2")
+    again = record("catalog.team.created", {"entity_id": 1, "name": "a"},
+                   event_id=prefix + "-2")
+    assert first is not None and second is not None and again is None
+    assert first.event_id != second.event_id and len(second.event_id) == 64

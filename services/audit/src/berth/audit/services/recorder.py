@@ -9,6 +9,7 @@ redelivery racing its first delivery adds nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from datetime import UTC, datetime
@@ -64,34 +65,50 @@ def lock_head(session: Session) -> ChainHead:
     return head
 
 
+def _clean(text: str) -> str:
+    # Lone surrogates cannot be stored as UTF-8: the database would refuse the
+    # row and the event (a failed login with a crafted name...) would be lost.
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _cut(name: str, value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value)
-    return text[:LENGTHS[name]]
+    return _clean(str(value))[:LENGTHS[name]]
 
 
-def _finite(value: Any) -> Any:
+def _storable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)   # NaN/Infinity are not JSON; databases refuse them
+    if isinstance(value, str):
+        return _clean(value)
     if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
+        return {_clean(str(k)): _storable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [_storable(v) for v in value]
     return value
 
 
 def _json_safe(value: Any) -> dict[str, Any]:
     # Store exactly what the JSON column gives back (tuples become lists...),
     # so the hash computed now matches the row read later.
-    safe = json.loads(json.dumps(_finite(value), default=str, allow_nan=False))
+    safe = json.loads(json.dumps(_storable(value), default=str, allow_nan=False))
     return safe if isinstance(safe, dict) else {"value": safe}
+
+
+def stored_event_id(event_id: str) -> str:
+    """The id as stored: itself, or its SHA-256 when too long to fit (cutting
+    it could make two events look like one)."""
+    if len(event_id) <= LENGTHS["event_id"] and event_id == _clean(event_id):
+        return event_id
+    return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def append(session: Session, env: Envelope) -> AuditRecord | None:
     """Add ``env`` to the chain; None when its event id is already recorded."""
+    event_id = stored_event_id(env.id)
     head = lock_head(session)
-    existing = select(AuditRecord.id).where(AuditRecord.event_id == env.id)
+    existing = select(AuditRecord.id).where(AuditRecord.event_id == event_id)
     if session.get_bind().dialect.name != "sqlite":
         existing = existing.with_for_update()  # a locking read sees the latest
     if session.scalar(existing) is not None:
@@ -106,7 +123,7 @@ def append(session: Session, env: Envelope) -> AuditRecord | None:
     request_id = env.data.get("request_id") or actor.get("request_id")
     record = AuditRecord(
         id=head.last_seq + 1,
-        event_id=_cut("event_id", env.id),
+        event_id=event_id,
         event_type=_cut("event_type", env.type),
         action=_cut("action", mapped.action),
         occurred_at=parse_time(env.occurred_at),
