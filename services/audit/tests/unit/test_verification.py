@@ -103,3 +103,23 @@ def test_deleted_first_row_is_caught(chain: list[Any],
     _sql(sessions, "DELETE FROM audit_records WHERE id = 1")
     assert _verify(sessions)["broken"] == {"id": 2, "reason": "missing_records",
                                            "expected_id": 1}
+
+
+def test_row_slipped_in_beyond_the_head_is_reported(
+        chain: list[Any], sessions: sessionmaker[Session]) -> None:
+    from berth.audit.chain import record_hash
+    from berth.audit.models import AuditRecord
+
+    with sessions() as s:
+        last = s.get(AuditRecord, 7)
+        assert last is not None
+        forged = AuditRecord(**{c.key: getattr(last, c.key)
+                                for c in AuditRecord.__table__.columns})
+        forged.id, forged.event_id, forged.prev_hash = 8, "forged", last.hash
+        forged.actor_name = "eve"
+        forged.hash = record_hash(forged)
+        s.expunge(last)
+        s.add(forged)
+        s.commit()
+    assert _verify(sessions)["broken"] == {"id": 8, "reason": "unchained_record"}
+

@@ -107,7 +107,7 @@ VERIFY = {
             "id": {"type": "integer", "nullable": True},
             "reason": {"type": "string", "enum": [
                 "missing_records", "prev_hash_mismatch", "hash_mismatch",
-                "anchor_invalid"]}}},
+                "anchor_invalid", "unchained_record"]}}},
     },
     "required": ["intact", "records"],
 }

@@ -117,8 +117,11 @@ def stream(session: Session, query: Select[AuditRecord],
     while True:
         rows = list(session.scalars(query.where(AuditRecord.id > after)
                                     .order_by(AuditRecord.id).limit(batch)))
+        # End the transaction before handing rows to a slow client: no lock
+        # or snapshot is held while the download waits on the network.
+        session.expunge_all()
+        session.rollback()
         yield from rows
         if len(rows) < batch:
             return
         after = rows[-1].id
-        session.expunge_all()

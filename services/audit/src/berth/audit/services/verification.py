@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from berth.audit.chain import mac_matches, record_hash, timestamp
@@ -62,9 +62,20 @@ def latest_anchor(session: Session) -> RetentionAnchor | None:
 
 def verify_chain(session: Session, anchor_key: bytes, *, batch: int = BATCH) -> Report:
     """Walk the whole chain; report intact or the first broken record."""
+    anchor = latest_anchor(session)
+    report = _walk(session, anchor_key, anchor, batch)
+    if report.broken is not None and report.broken["reason"] == "missing_records":
+        # Retention may have pruned (and moved the anchor) while we walked.
+        newer = latest_anchor(session)
+        if newer is not None and (anchor is None or newer.seq != anchor.seq):
+            report = _walk(session, anchor_key, newer, batch)
+    return report
+
+
+def _walk(session: Session, anchor_key: bytes, anchor: RetentionAnchor | None,
+          batch: int) -> Report:
     report = Report()
     expected_id, expected_prev = 1, GENESIS_HASH
-    anchor = latest_anchor(session)
     if anchor is not None:
         report.anchor = {"seq": anchor.seq, "hash": anchor.hash,
                          "pruned": anchor.pruned,
@@ -73,11 +84,16 @@ def verify_chain(session: Session, anchor_key: bytes, *, batch: int = BATCH) -> 
                            anchor.mac):
             return report.fail(anchor.seq, "anchor_invalid")
         expected_id, expected_prev = anchor.seq + 1, anchor.hash
+    # The head is read first: records appended while we walk lie beyond it
+    # and are left for the next verification.
+    head = session.get(ChainHead, CHAIN_HEAD_ID, populate_existing=True)
+    last_id = head.last_seq if head is not None else None
     after = expected_id - 1
     while True:
-        rows = list(session.scalars(
-            select(AuditRecord).where(AuditRecord.id > after)
-            .order_by(AuditRecord.id).limit(batch)))
+        query = select(AuditRecord).where(AuditRecord.id > after)
+        if last_id is not None:
+            query = query.where(AuditRecord.id <= last_id)
+        rows = list(session.scalars(query.order_by(AuditRecord.id).limit(batch)))
         if not rows:
             break
         for record in rows:
@@ -95,9 +111,16 @@ def verify_chain(session: Session, anchor_key: bytes, *, batch: int = BATCH) -> 
             expected_id, expected_prev = record.id + 1, record.hash
         after = rows[-1].id
         session.expunge_all()  # keep memory flat on long chains
-    head = session.get(ChainHead, CHAIN_HEAD_ID)
     if head is not None and (head.last_seq != expected_id - 1
                              or head.last_hash != expected_prev):
         return report.fail(expected_id, "missing_records",
                            expected_last_id=head.last_seq)
+    # A writer commits a record and the head together, so no record can lie
+    # beyond the current head unless it was slipped in around the writers.
+    now = session.get(ChainHead, CHAIN_HEAD_ID, populate_existing=True)
+    if now is not None:
+        stray = session.scalar(select(func.min(AuditRecord.id))
+                               .where(AuditRecord.id > now.last_seq))
+        if stray is not None:
+            return report.fail(stray, "unchained_record")
     return report
