@@ -20,17 +20,14 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
-from berth.common.events.base import Actor, Envelope, Event
-from berth.common.events.registry import ManifestPushed, TagRemoved
 from berth.common.events.sync import SyncRunFinished
 from berth.common.outbox import Outbox
 from berth.syncer import metrics
 from berth.syncer.errors import SyncRunning
-from berth.syncer.models import ObservedRepository, ObservedTag, SyncRun
+from berth.syncer.models import ObservedRepository, SyncRun
 from berth.syncer.registries import Registry, RegistryDirectory
 from berth.syncer.registry_client import (
     ManifestInfo,
@@ -39,44 +36,19 @@ from berth.syncer.registry_client import (
     RegistryNotFound,
 )
 from berth.syncer.services import observed
+from berth.syncer.services.apply import Applier, Listing, RunStats
 from berth.syncer.services.lock import RECONCILE, DbLock
+from berth.syncer.services.publisher import Publisher
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 log = structlog.get_logger(__name__)
 
-NAMESPACE = uuid.UUID("0c5e2f9a-3b7d-4f0e-8a61-5d2c9e7b4a13")
 MAX_ERROR_DETAILS = 50
 DELETING = frozenset({"update-delete", "on-start", "initial"})
+BATCH = 50  # repositories per transaction
 
 ClientFor = Callable[[Registry], RegistryClient]
-
-
-@dataclass
-class Listing:
-    """One repository as the registry showed it (``tags`` None = failed)."""
-
-    name: str
-    listed_at: datetime
-    tags: dict[str, ManifestInfo] | None = None
-    error: str | None = None
-
-
-@dataclass
-class RunStats:
-    """Counters of one run."""
-
-    repositories: int = 0
-    tags: int = 0
-    added: int = 0
-    removed: int = 0
-    changed: int = 0
-    errors: list[dict[str, str]] = field(default_factory=list)
-
-    def error(self, registry: str, where: str, message: str) -> None:
-        """Record a problem (details kept for the first few)."""
-        self.errors.append({"registry": registry, "where": where,
-                            "message": message[:300]})
 
 
 def effective_strategy(strategy: str) -> str:
@@ -173,6 +145,8 @@ class Reconciler:
             assert run is not None
             started_at, deletes = run.started_at, run.strategy == "update-delete"
         log.info("sync_started", run_id=run_id, deletes=deletes)
+        publisher = Publisher(self.outbox, self.factory)
+        publisher.start()
         try:
             for registry in self.directory.all():
                 self._registry(run_id, started_at, registry, deletes, stats, lock)
@@ -186,6 +160,7 @@ class Reconciler:
                 run = self._finish(run_id, status, stats, duration)
             finally:
                 lock.release()
+                publisher.finish()
         metrics.SYNC_RUNS.labels(status).inc()
         metrics.SYNC_DURATION.observe(duration)
         log.info("sync_finished", run_id=run_id, status=status,
@@ -200,19 +175,29 @@ class Reconciler:
             stats.error(registry.service, "config", "no URL known for this registry")
             return
         client = self.client_for(registry)
+        applier = Applier(self.factory, self.outbox.table, run_id, registry.service,
+                          deletes)
         complete = True
         last_renew = time.monotonic()
         pending: deque[Future[Listing]] = deque()
+        done: list[Listing] = []
+
+        def take(limit: int) -> None:
+            # Bounded look-ahead: at most 2x parallelism listings in flight and
+            # one batch waiting, whatever the registry's size.
+            while len(pending) > limit:
+                done.append(pending.popleft().result())
+                if len(done) >= BATCH:
+                    applier.apply(done, stats)
+                    done.clear()
+
         with ThreadPoolExecutor(max_workers=self.parallelism,
                                 thread_name_prefix="reconcile") as pool:
             try:
                 for page in client.catalog():
                     for name in page:
                         pending.append(pool.submit(list_repository, client, name))
-                        # Bounded look-ahead: at most 2x parallelism listings in memory.
-                        while len(pending) >= self.parallelism * 2:
-                            self._apply(run_id, registry, pending.popleft().result(),
-                                        deletes, stats)
+                        take(self.parallelism * 2)
                     if time.monotonic() - last_renew > self.lock_ttl / 3:
                         last_renew = time.monotonic()
                         if not lock.renew():
@@ -221,90 +206,34 @@ class Reconciler:
                 complete = False
                 metrics.REGISTRY_ERRORS.labels(type(exc).__name__).inc()
                 stats.error(registry.service, "catalog", f"{type(exc).__name__}: {exc}")
-            while pending:
-                self._apply(run_id, registry, pending.popleft().result(), deletes, stats)
+            take(0)
+            if done:
+                applier.apply(done, stats)
         if deletes and complete:
-            self._sweep(run_id, started_at, registry, stats)
+            self._sweep(applier, started_at, stats)
 
-    def _apply(self, run_id: int, registry: Registry, listing: Listing,
-               deletes: bool, stats: RunStats) -> None:
-        with self.factory() as session:
-            repo = observed.repository(session, registry.service, listing.name,
-                                       create=bool(listing.tags))
-            if repo is not None:
-                repo.last_seen_run = run_id
-            if listing.tags is None:
-                stats.error(registry.service, listing.name, listing.error or "failed")
-                session.commit()
-                return
-            stats.repositories += 1
-            stats.tags += len(listing.tags)
-            current = observed.tags_of(session, repo) if repo is not None else {}
-            for tag, info in listing.tags.items():
-                row = current.get(tag)
-                if row is not None and (row.digest == info.digest
-                                        or row.updated_at > listing.listed_at):
-                    continue
-                assert repo is not None
-                outcome = observed.set_tag(session, repo, tag, info.digest,
-                                           info.media_type, info.size)
-                if outcome == "added":
-                    stats.added += 1
-                else:
-                    stats.changed += 1
-                metrics.SYNC_CHANGES.labels(outcome).inc()
-                self._publish(session, ManifestPushed(
-                    registry=registry.service, repository=listing.name,
-                    digest=info.digest, tag=tag, media_type=info.media_type,
-                    size=info.size, origin="reconcile"),
-                    run_id, registry, listing.name, tag, info.digest)
-            if deletes:
-                for tag, row in current.items():
-                    if tag in listing.tags or row.updated_at >= listing.listed_at:
-                        continue
-                    self._remove(session, run_id, registry, listing.name, row, stats)
-            session.commit()
-
-    def _remove(self, session: Session, run_id: int, registry: Registry,
-                repository: str, row: ObservedTag, stats: RunStats) -> None:
-        self._publish(session, TagRemoved(
-            registry=registry.service, repository=repository, tag=row.tag,
-            digest=row.digest, origin="reconcile"),
-            run_id, registry, repository, row.tag, row.digest)
-        session.delete(row)
-        stats.removed += 1
-        metrics.SYNC_CHANGES.labels("removed").inc()
-
-    def _sweep(self, run_id: int, started_at: datetime, registry: Registry,
-               stats: RunStats) -> None:
+    def _sweep(self, applier: Applier, started_at: datetime, stats: RunStats) -> None:
         """Forget repositories the complete catalog walk no longer listed."""
-        last_id = 0
         while True:
             with self.factory() as session:
                 repos = list(session.scalars(
                     select(ObservedRepository)
-                    .where(ObservedRepository.service == registry.service,
-                           ObservedRepository.id > last_id,
+                    .where(ObservedRepository.service == applier.registry,
                            or_(ObservedRepository.last_seen_run.is_(None),
-                               ObservedRepository.last_seen_run != run_id),
+                               ObservedRepository.last_seen_run != applier.run_id),
                            ObservedRepository.updated_at < started_at)
-                    .order_by(ObservedRepository.id).limit(100)))
+                    .order_by(ObservedRepository.id).limit(BATCH)))
                 if not repos:
                     return
+                events = []
                 for repo in repos:
-                    last_id = repo.id
                     for row in observed.tags_of(session, repo).values():
-                        self._remove(session, run_id, registry, repo.name, row, stats)
+                        events.append(applier.removal(repo.name, row))
                     observed.forget_repository(session, repo)
+                applier.store(session, events, observed.utcnow())
                 session.commit()
-
-    def _publish(self, session: Session, event: Event, run_id: int,
-                 registry: Registry, repository: str, tag: str, digest: str) -> None:
-        key = f"{run_id}\0{registry.service}\0{repository}\0{tag}\0{digest}\0{event.TYPE}"
-        env = Envelope.wrap(event, producer="syncer", actor=Actor.system(),
-                            event_id=uuid.uuid5(NAMESPACE, key).hex,
-                            correlation_id=f"sync-run-{run_id}")
-        self.outbox.add_envelope(session, env)
+            stats.removed += len(events)
+            metrics.SYNC_CHANGES.labels("removed").inc(len(events))
 
     def _finish(self, run_id: int, status: str, stats: RunStats,
                 duration: float) -> SyncRun:

@@ -1,0 +1,195 @@
+"""Applying registry listings to the observed state, a batch per transaction.
+
+A batch costs a handful of statements whatever its size (one read of the
+repositories, one of their tags, bulk inserts and deletes, one insert of
+every resulting event), so the reconcile spends its time listing the
+registry, not talking to its own database. Rows a notification wrote after a
+listing started are newer than that listing and left alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from berth.common.events.base import Actor, Envelope, Event
+from berth.common.events.registry import ManifestPushed, TagRemoved
+from berth.syncer import metrics
+from berth.syncer.models import ObservedRepository, ObservedTag
+from berth.syncer.registry_client import ManifestInfo
+from berth.syncer.services.observed import utcnow
+from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+NAMESPACE = uuid.UUID("0c5e2f9a-3b7d-4f0e-8a61-5d2c9e7b4a13")
+
+
+@dataclass
+class Listing:
+    """One repository as the registry showed it (``tags`` None = failed)."""
+
+    name: str
+    listed_at: datetime
+    tags: dict[str, ManifestInfo] | None = None
+    error: str | None = None
+
+
+@dataclass
+class RunStats:
+    """Counters of one run."""
+
+    repositories: int = 0
+    tags: int = 0
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def error(self, registry: str, where: str, message: str) -> None:
+        """Record a problem."""
+        self.errors.append({"registry": registry, "where": where,
+                            "message": message[:300]})
+
+    def merge(self, other: RunStats) -> None:
+        """Add ``other``'s counts to these."""
+        self.repositories += other.repositories
+        self.tags += other.tags
+        self.added += other.added
+        self.removed += other.removed
+        self.changed += other.changed
+        self.errors.extend(other.errors)
+
+
+class Applier:
+    """Diffs listings of one registry against the observed state."""
+
+    def __init__(self, factory: sessionmaker[Session], outbox: Table, run_id: int,
+                 registry: str, deletes: bool) -> None:
+        self.factory = factory
+        self.outbox = outbox
+        self.run_id = run_id
+        self.registry = registry
+        self.deletes = deletes
+
+    def apply(self, listings: list[Listing], stats: RunStats) -> None:
+        """Apply ``listings`` in one transaction (one by one after a race)."""
+        try:
+            stats.merge(self._transaction(listings))
+        except IntegrityError:
+            # A notification created one of these repositories or tags in the
+            # meantime: redo them one by one so only the racing one is retried.
+            for listing in listings:
+                try:
+                    stats.merge(self._transaction([listing]))
+                except IntegrityError:
+                    stats.merge(self._transaction([listing]))
+
+    def _transaction(self, listings: list[Listing]) -> RunStats:
+        with self.factory() as session:
+            delta = self._batch(session, listings)
+            session.commit()
+        for kind, count in (("added", delta.added), ("changed", delta.changed),
+                            ("removed", delta.removed)):
+            if count:
+                metrics.SYNC_CHANGES.labels(kind).inc(count)
+        return delta
+
+    def _batch(self, session: Session, listings: list[Listing]) -> RunStats:
+        delta = RunStats()
+        now = utcnow()
+        repos = self._repositories(session, listings, now)
+        current: dict[int, dict[str, ObservedTag]] = defaultdict(dict)
+        if repos:
+            for seen in session.scalars(select(ObservedTag).where(
+                    ObservedTag.repository_id.in_([r.id for r in repos.values()]))):
+                current[seen.repository_id][seen.tag] = seen
+        new_tags: list[dict[str, Any]] = []
+        dropped: list[int] = []
+        events: list[Envelope] = []
+        for listing in listings:
+            if listing.tags is None:
+                delta.error(self.registry, listing.name, listing.error or "failed")
+                continue
+            delta.repositories += 1
+            delta.tags += len(listing.tags)
+            repo = repos.get(listing.name)
+            if repo is None:
+                continue  # empty and never observed: nothing to say
+            mine = current[repo.id]
+            for tag, info in listing.tags.items():
+                row = mine.get(tag)
+                if row is None:
+                    new_tags.append({"repository_id": repo.id, "tag": tag,
+                                     "digest": info.digest, "media_type": info.media_type,
+                                     "size": info.size, "updated_at": now})
+                    delta.added += 1
+                elif row.digest != info.digest and row.updated_at <= listing.listed_at:
+                    row.digest, row.updated_at = info.digest, now
+                    row.media_type, row.size = info.media_type, info.size
+                    delta.changed += 1
+                else:
+                    continue
+                events.append(self._envelope(ManifestPushed(
+                    registry=self.registry, repository=listing.name, digest=info.digest,
+                    tag=tag, media_type=info.media_type, size=info.size,
+                    origin="reconcile"), listing.name, tag, info.digest))
+            if self.deletes:
+                for tag, row in mine.items():
+                    if tag in listing.tags or row.updated_at >= listing.listed_at:
+                        continue
+                    dropped.append(row.id)
+                    delta.removed += 1
+                    events.append(self.removal(listing.name, row))
+        if new_tags:
+            session.execute(insert(ObservedTag), new_tags)
+        if dropped:
+            session.execute(delete(ObservedTag).where(ObservedTag.id.in_(dropped)))
+        self.store(session, events, now)
+        return delta
+
+    def _repositories(self, session: Session, listings: list[Listing],
+                      now: datetime) -> dict[str, ObservedRepository]:
+        names = [listing.name for listing in listings]
+        query = select(ObservedRepository).where(
+            ObservedRepository.service == self.registry)
+        repos = {r.name: r for r in session.scalars(
+            query.where(ObservedRepository.name.in_(names)))}
+        new = [listing.name for listing in listings
+               if listing.tags and listing.name not in repos]
+        if new:
+            session.execute(insert(ObservedRepository), [
+                {"service": self.registry, "name": name, "last_seen_run": self.run_id,
+                 "updated_at": now} for name in new])
+            repos.update({r.name: r for r in session.scalars(
+                query.where(ObservedRepository.name.in_(new)))})
+        if repos:
+            # Failed listings are marked too: seen in the catalog, so never swept.
+            session.execute(update(ObservedRepository)
+                            .where(ObservedRepository.id.in_([r.id for r in repos.values()]))
+                            .values(last_seen_run=self.run_id))
+        return repos
+
+    def removal(self, repository: str, row: ObservedTag) -> Envelope:
+        """The event for a tag that is gone from the registry."""
+        return self._envelope(TagRemoved(
+            registry=self.registry, repository=repository, tag=row.tag,
+            digest=row.digest, origin="reconcile"), repository, row.tag, row.digest)
+
+    def _envelope(self, event: Event, repository: str, tag: str, digest: str) -> Envelope:
+        # Deterministic per run and change: a retried transaction cannot
+        # publish the same change twice under two ids.
+        key = f"{self.run_id}\0{self.registry}\0{repository}\0{tag}\0{digest}\0{event.TYPE}"
+        return Envelope.wrap(event, producer="syncer", actor=Actor.system(),
+                             event_id=uuid.uuid5(NAMESPACE, key).hex,
+                             correlation_id=f"sync-run-{self.run_id}")
+
+    def store(self, session: Session, events: list[Envelope], now: datetime) -> None:
+        """Write ``events`` to the outbox in one statement (published by the relay)."""
+        if events:
+            session.execute(insert(self.outbox), [
+                {"event_id": env.id, "event_type": env.type, "body": env.to_json(),
+                 "created_at": now} for env in events])
