@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from berth.catalog.config import CatalogConfig
+from berth.common.auth import Principal
 from berth.common.config import ConfigError, load
 
 
@@ -66,3 +67,16 @@ def test_service_defaults_to_the_hostname(tmp_path: Path) -> None:
 def test_disabled_user_token_is_refused(world: Any) -> None:
     ghost = world.user("ghost", enabled=False)
     assert ghost.get("/api/v1/namespaces").status_code == 401
+
+
+def test_portus_auth_goes_through_the_credential_resolver(make_world: Any) -> None:
+    w = make_world()
+    carol = w.user("carol")
+    auth = w.app.extensions["berth.authenticator"]
+    auth.credentials = lambda user, secret, addr: (
+        Principal(id=carol.id, username="carol", via="credentials")
+        if (user, secret) == ("carol", "app-token") else None)
+    ok = w.client.get("/api/v1/teams", headers={"Portus-Auth": "carol:app-token"})
+    assert ok.status_code == 200
+    bad = w.client.get("/api/v1/teams", headers={"Portus-Auth": "carol:wrong"})
+    assert bad.status_code == 401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from berth.common.db import make_base
 from berth.common.outbox import bus_tables
@@ -16,7 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-Base = make_base()
+if TYPE_CHECKING:  # make_base() builds the class at run time
+    from sqlalchemy.orm import DeclarativeBase as Base
+else:
+    Base = make_base()
 OUTBOX, PROCESSED = bus_tables(Base.metadata)
 
 VISIBILITIES = ("private", "protected", "public")

@@ -154,7 +154,7 @@ def update(ctx: Ctx, registry: Registry, data: dict[str, Any]) -> Registry:
     problems = validate(ctx.session, data, current=registry)
     if problems:
         raise errors.Invalid("invalid registry", detail={"messages": problems})
-    changed = []
+    changed: list[str] = []
     for key in ("name", "hostname", "service", "url", "external_hostname",
                 "notification_secret"):
         if key in data and data[key] is not None and getattr(registry, key) != data[key]:

@@ -19,12 +19,13 @@ from berth.common.events import catalog as ev
 from berth.common.web import Page
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 SORT_KEYS = ("name", "id", "created_at", "updated_at")
 TAG_SORT_KEYS = ("name", "id", "pushed_at", "created_at", "updated_at", "size")
 
 
-def _load_repo() -> tuple[joinedload[object], ...]:
+def _load_repo() -> tuple[_AbstractLoad, ...]:
     return (joinedload(Repository.namespace).joinedload(Namespace.registry_ref),)
 
 

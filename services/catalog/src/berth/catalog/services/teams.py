@@ -170,7 +170,7 @@ def members(ctx: Ctx, team_id: int) -> list[TeamUser]:
 
 
 def _role(value: str | None) -> str:
-    if value not in ROLES:
+    if value is None or value not in ROLES:
         raise errors.Invalid(f"role must be one of {', '.join(ROLES)}",
                              detail={"field": "role"})
     return value
