@@ -1,10 +1,10 @@
 """Appending events to the chain, exactly once per event id.
 
 Writers serialise on the chain-head row: ``SELECT ... FOR UPDATE`` on MySQL;
-on SQLite a no-op ``UPDATE`` first, which takes the database's single write
-lock before the head is read (a plain read first could see a stale head and
-fork the chain). Under that lock the event id is looked up again, so a
-redelivery racing its first delivery adds nothing.
+on SQLite a no-op ``UPDATE`` first, so the database's single write lock is
+held before the head is read whatever the transaction mode (a plain read
+first could see a stale head and fork the chain). Under that lock the event
+id is looked up again, so a redelivery racing its first delivery adds nothing.
 """
 
 from __future__ import annotations
