@@ -300,3 +300,23 @@ def test_bootstrap_can_be_disabled(make_app) -> None:
 def test_bootstrap_validates(client) -> None:
     assert_error(client.post("/api/v1/users/bootstrap", json={"user": {
         "username": "dave"}}), 422)
+
+
+def test_only_one_caller_ever_claims_the_first_admin(app) -> None:
+    svc = app.extensions["berth.token"]
+    with svc.runtime.sessions() as session:
+        assert svc.users.claim_first(session) is True
+        session.commit()
+    with svc.runtime.sessions() as session:
+        assert svc.users.claim_first(session) is False
+
+
+def test_a_bootstrap_racing_another_loses(app, client) -> None:
+    # the other request claimed the first admin but has not committed its user yet
+    svc = app.extensions["berth.token"]
+    with svc.runtime.sessions() as session:
+        svc.users.claim_first(session)
+        session.commit()
+    assert_error(client.post("/api/v1/users/bootstrap", json=NEW_USER), 400,
+                 "ALREADY_BOOTSTRAPPED")
+    assert client.post("/api/v1/users", json=NEW_USER).get_json()["admin"] is False

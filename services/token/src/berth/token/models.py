@@ -96,3 +96,14 @@ class LoginThrottle(Base):
     window_started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     window_failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class FirstUser(Base):
+    """At most one row: whoever inserts it became the first admin. The primary
+    key makes two concurrent bootstraps or first sign-ups collide in the
+    database instead of both becoming admin."""
+
+    __tablename__ = "first_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

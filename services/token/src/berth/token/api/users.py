@@ -77,7 +77,8 @@ def create_user() -> tuple[Response, int]:
         if sent:
             raise Denied(f"only admins may set {', '.join(sent)}", code=PRIVILEGED_FIELD,
                          detail={"fields": sent})
-        first_admin = config.first_user_admin and users.count(session) == 0
+        first_admin = config.first_user_admin and users.count(session) == 0 \
+            and users.claim_first(session)
         user = users.create(
             session, username=field(body, "username"), email=field(body, "email"),
             password=field(body, "password", max_length=1024),
@@ -185,6 +186,9 @@ def bootstrap() -> tuple[Response, int]:
         session, username=field(body, "username"), email=field(body, "email"),
         password=field(body, "password", max_length=1024),
         display_name=field(body, "display_name", required=False), admin=True)
+    if not svc.users.claim_first(session):
+        raise BadRequest("you can only use this when there are no users on the system",
+                         code=ALREADY_BOOTSTRAPPED)
     token, plain = svc.tokens.create(session, user, "bootstrap",
                                      actor=actor_of(user, request.remote_addr))
     session.commit()

@@ -16,9 +16,10 @@ from berth.common.events.base import Actor
 from berth.common.events.identity import UserCreated, UserDeleted, UserUpdated
 from berth.common.outbox import Outbox
 from berth.token.errors import LAST_ADMIN, SELF_CHANGE, TAKEN
-from berth.token.models import RefreshToken, User, utcnow
+from berth.token.models import FirstUser, RefreshToken, User, utcnow
 from berth.token.services.passwords import Passwords, VerificationCache
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 # Usernames become personal namespaces, so they follow the registry's
@@ -229,6 +230,17 @@ class UserService:
             taken["email"] = "has already been taken"
         if taken:
             raise Invalid("invalid user", code=TAKEN, detail={"fields": taken})
+
+    def claim_first(self, session: Session) -> bool:
+        """True for exactly one caller ever: the first admin (bootstrap or the
+        first sign-up); a concurrent second one gets False."""
+        try:
+            with session.begin_nested():
+                session.add(FirstUser(id=1, created_at=utcnow()))
+                session.flush()
+        except IntegrityError:
+            return False
+        return True
 
     def email_taken(self, session: Session, email: str) -> bool:
         """True when a user already has ``email``."""
