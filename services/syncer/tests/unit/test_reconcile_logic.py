@@ -168,3 +168,26 @@ def test_quiet_periodic_runs_publish_nothing_but_manual_runs_are_recorded(make_a
     [finished] = outbox_events(runtime)
     assert finished["type"] == "sync.run.finished"
     assert finished["data"]["triggered_by"] == "admin"
+
+
+def test_a_run_that_loses_its_lock_stops_and_says_so(make_app, runtime):
+    from datetime import timedelta
+
+    from berth.syncer.models import SyncLock
+    from sqlalchemy import update
+
+    rec, reg = setup(make_app, {f"r{i:03d}": {"t": digest(i)} for i in range(120)})
+    rec.lock_ttl = 0.03  # renew at every batch
+
+    def steal(_repository: str) -> None:
+        with runtime.sessions.begin() as s:
+            s.execute(update(SyncLock).values(
+                owner="another-replica", expires_at=observed.utcnow() + timedelta(hours=1)))
+
+    reg.on_list = steal
+    reg.delay = 0.001
+    run = rec.run_now("system:test")
+    assert run.status == "failed"
+    assert any("lock lost" in d["message"] for d in run.error_details)
+    with runtime.sessions() as s:
+        assert s.scalar(select(SyncLock.owner)) == "another-replica"  # not released

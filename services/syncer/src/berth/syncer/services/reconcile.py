@@ -178,9 +178,16 @@ class Reconciler:
         applier = Applier(self.factory, self.outbox.table, run_id, registry.service,
                           deletes)
         complete = True
-        last_renew = time.monotonic()
         pending: deque[Future[Listing]] = deque()
         done: list[Listing] = []
+
+        last_renew = [time.monotonic()]
+
+        def keep_lock() -> None:
+            if time.monotonic() - last_renew[0] > self.lock_ttl / 3:
+                last_renew[0] = time.monotonic()
+                if not lock.renew():
+                    raise RuntimeError("reconcile lock lost")
 
         def take(limit: int) -> None:
             # Bounded look-ahead: at most 2x parallelism listings in flight and
@@ -190,6 +197,7 @@ class Reconciler:
                 if len(done) >= BATCH:
                     applier.apply(done, stats)
                     done.clear()
+                    keep_lock()
 
         with ThreadPoolExecutor(max_workers=self.parallelism,
                                 thread_name_prefix="reconcile") as pool:
@@ -198,10 +206,7 @@ class Reconciler:
                     for name in page:
                         pending.append(pool.submit(list_repository, client, name))
                         take(self.parallelism * 2)
-                    if time.monotonic() - last_renew > self.lock_ttl / 3:
-                        last_renew = time.monotonic()
-                        if not lock.renew():
-                            raise RuntimeError("reconcile lock lost")
+                    keep_lock()
             except RegistryError as exc:
                 complete = False
                 metrics.REGISTRY_ERRORS.labels(type(exc).__name__).inc()
