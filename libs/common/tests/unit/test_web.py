@@ -53,3 +53,24 @@ def test_pagination_defaults_cap_and_allow_list(client) -> None:
 
 def test_like_wildcards_are_escaped() -> None:
     assert escape_like("50%_off\\") == "50\\%\\_off\\\\"
+
+
+def test_client_address_believes_only_trusted_proxies() -> None:
+    from berth.common.web import client_address
+
+    app: Flask = base_app("test", __name__, trusted_proxies="127.0.0.0/8")
+
+    @app.get("/addr")
+    def addr() -> object:
+        return jsonify({"addr": client_address()})
+
+    c = app.test_client()
+    via_proxy = c.get("/addr", headers={"X-Forwarded-For": "203.0.113.9"},
+                      environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert via_proxy.json["addr"] == "203.0.113.9"
+    spoofed = c.get("/addr", headers={"X-Forwarded-For": "1.2.3.4, 203.0.113.9"},
+                    environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert spoofed.json["addr"] == "203.0.113.9"
+    direct = c.get("/addr", headers={"X-Forwarded-For": "1.2.3.4"},
+                   environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert direct.json["addr"] == "198.51.100.7"

@@ -8,16 +8,19 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from berth.common.errors import install_error_handlers
 from berth.common.logging import configure_logging, install_request_logging
 from berth.common.metrics import install_metrics
+from berth.common.web import parse_networks
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
 def base_app(service: str, import_name: str, *, log_level: str = "INFO",
-             max_body: int = MAX_BODY_BYTES) -> Flask:
+             max_body: int = MAX_BODY_BYTES,
+             trusted_proxies: str = "127.0.0.0/8,::1/128") -> Flask:
     """A Flask app with logging, the error shape, metrics and a body size limit."""
     configure_logging(service, log_level)
     app = Flask(import_name)
     app.config["MAX_CONTENT_LENGTH"] = max_body
+    app.config["BERTH_TRUSTED_PROXIES"] = parse_networks(trusted_proxies)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     install_error_handlers(app)
     install_request_logging(app)

@@ -194,5 +194,8 @@ class CommonSettings:
                               help="the origin users and docker clients reach")
     token_issuer: str = setting("BERTH_TOKEN_ISSUER", default="berth",
                                 help="iss of every JWT Berth signs (the machine FQDN)")
+    trusted_proxies: str = setting(
+        "BERTH_TRUSTED_PROXIES", default="127.0.0.0/8,::1/128",
+        help="CIDRs of proxies whose X-Forwarded-For is believed (ingress, web UI)")
     log_level: str = setting("BERTH_LOG_LEVEL", default="INFO",
                              parse=parse_choice("DEBUG", "INFO", "WARNING", "ERROR"))

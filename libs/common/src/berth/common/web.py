@@ -3,11 +3,12 @@ bodies, pagination and sorting with allow-listed keys."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 
 from berth.common.errors import BadRequest, Invalid
 
@@ -117,3 +118,41 @@ def pagination_headers(page: Page, total: int) -> dict[str, str]:
 def escape_like(value: str) -> str:
     """Escape LIKE wildcards; use with ``escape='\\\\'``."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+def parse_networks(raw: str) -> tuple[IPNetwork, ...]:
+    """Parse comma-separated CIDRs (config helper for ``BERTH_TRUSTED_PROXIES``)."""
+    return tuple(ipaddress.ip_network(p.strip(), strict=False)
+                 for p in raw.split(",") if p.strip())
+
+
+def _trusted(addr: str, networks: Sequence[IPNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address() -> str:
+    """The real client's address: the nearest untrusted hop in X-Forwarded-For.
+
+    Only hops added by trusted proxies (``app.config["BERTH_TRUSTED_PROXIES"]``,
+    loopback by default: the ingress and the web UI) are believed, so a client
+    cannot pick its own address to dodge per-client throttling.
+    """
+    networks = current_app.config.get("BERTH_TRUSTED_PROXIES", LOOPBACK)
+    addr = request.remote_addr or ""
+    if not _trusted(addr, networks):
+        return addr
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")
+            if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            return hop
+        addr = hop
+    return addr
