@@ -131,3 +131,11 @@ def test_openapi_and_health(client) -> None:
     assert doc["openapi"].startswith("3.") and "/v2/token" in doc["paths"]
     assert client.get("/api/v1/token/openapi.json").get_json() == doc
     assert client.get("/api/v1/health").status_code in (200, 503)
+
+
+def test_metrics_count_tokens_and_logins(client, alice) -> None:
+    client.get("/v2/token?service=s", headers=basic("alice", PASSWORD))
+    client.get("/v2/token?service=s", headers=basic("alice", "wrong"))
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'berth_token_tokens_issued_total{kind="registry"}' in text
+    assert 'berth_token_logins_total{detail="bad_credentials",result="failed"}' in text

@@ -48,3 +48,30 @@ def test_migrate_creates_the_sqlite_database(tmp_path: Path,
     monkeypatch.delenv("BERTH_TOKEN_DATABASE_URL", raising=False)
     assert main(["migrate"]) == 0
     assert (tmp_path / "db" / "token.sqlite").exists()
+
+
+def test_worker_relays_until_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "BERTH_HOME": str(tmp_path), "BERTH_AMQP_URL": "",
+           "BERTH_TOKEN_DATABASE_URL": f"sqlite:///{tmp_path / 'token.sqlite'}"}
+    env.pop("BERTH_TOKEN_SIGNING_KEYS", None)
+    subprocess.run([sys.executable, "-m", "berth.token", "migrate"], env=env, check=True,
+                   capture_output=True, timeout=60)
+    proc = subprocess.Popen([sys.executable, "-m", "berth.token", "worker"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.5)
+        assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+        logs = proc.stderr.read()  # type: ignore[union-attr]
+        assert b"worker_started" in logs and b"worker_stopped" in logs
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
