@@ -23,14 +23,35 @@ KEY = b"anchor-test-key"
 @pytest.fixture
 def aged(record: Callable[..., Any], sessions: sessionmaker[Session]) -> list[Any]:
     """Ten records; the first six recorded 40 days ago."""
-    recs = [record("catalog.team.created", {"entity_id": i, "name": f"t{i}"})
-            for i in range(1, 11)]
+    for i in range(1, 11):
+        record("catalog.team.created", {"entity_id": i, "name": f"t{i}"})
     old = utcnow() - timedelta(days=40)
     with sessions() as s:
         s.execute(text("UPDATE audit_records SET recorded_at = :t WHERE id <= 6"),
                   {"t": old})
         s.commit()
-    return recs
+    _rechain(sessions)
+    with sessions() as s:
+        return list(s.scalars(select(AuditRecord).order_by(AuditRecord.id)))
+
+
+def _rechain(sessions: sessionmaker[Session]) -> None:
+    """Re-hash the chain after back-dating rows, as if they had been written
+    back then (the test's stand-in for a clock)."""
+    from berth.audit.chain import record_hash
+    from berth.audit.models import GENESIS_HASH, ChainHead
+
+    with sessions() as s:
+        anchor = s.scalars(select(RetentionAnchor)
+                           .order_by(RetentionAnchor.seq.desc())).first()
+        prev = anchor.hash if anchor is not None else GENESIS_HASH
+        for rec in s.scalars(select(AuditRecord).order_by(AuditRecord.id)):
+            rec.prev_hash = prev
+            rec.hash = prev = record_hash(rec)
+        head = s.get(ChainHead, 1)
+        assert head is not None
+        head.last_hash = prev
+        s.commit()
 
 
 def _ids(sessions: sessionmaker[Session]) -> list[int]:
@@ -131,9 +152,32 @@ def test_worker_tick_prunes_once_per_interval(
         s.execute(text("UPDATE audit_records SET recorded_at = :t WHERE id = 7"),
                   {"t": utcnow() - timedelta(days=40)})
         s.commit()
+    _rechain(sessions)
     now[0] += 50
     tick()
     assert _ids(sessions)[0] == 7
     now[0] += 60
     tick()
     assert _ids(sessions)[0] == 8
+    with sessions() as s:
+        assert verify_chain(s, KEY).intact
+
+
+def test_prune_in_chunks_leaves_a_verifiable_chain_after_each(
+        aged: list[Any], sessions: sessionmaker[Session]) -> None:
+    removed = []
+    while True:
+        with sessions() as s:
+            n = prune(s, days=30, anchor_key=KEY, limit=4)
+            s.commit()
+        if not n:
+            break
+        removed.append(n)
+        with sessions() as s:
+            assert verify_chain(s, KEY).intact
+    assert removed == [4, 2]
+    assert _ids(sessions) == [7, 8, 9, 10]
+    with sessions() as s:
+        seqs = list(s.scalars(select(RetentionAnchor.seq)
+                              .order_by(RetentionAnchor.seq)))
+    assert seqs == [4, 6]

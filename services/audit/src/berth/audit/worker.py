@@ -36,9 +36,11 @@ def retention_tick(factory: sessionmaker[Session], config: AuditConfig, key: byt
         if last_run and now - last_run[0] < config.retention_interval:
             return
         last_run[:] = [now]
-        with transaction(factory) as session:
-            pruned = prune(session, days=config.retention_days, anchor_key=key)
-        if pruned:
+        while True:
+            with transaction(factory) as session:
+                pruned = prune(session, days=config.retention_days, anchor_key=key)
+            if not pruned:
+                return
             metrics.PRUNED.inc(pruned)
 
     return tick

@@ -20,10 +20,15 @@ from berth.audit.services.recorder import utcnow
 
 log = structlog.get_logger(__name__)
 
+# Records per transaction: short enough not to hold up the writers for long.
+CHUNK = 5000
+
 
 def prune(session: Session, *, days: int, anchor_key: bytes,
-          now: datetime | None = None) -> int:
-    """Delete records older than ``days`` days (0 = never); return how many."""
+          now: datetime | None = None, limit: int = CHUNK) -> int:
+    """Delete at most ``limit`` of the records older than ``days`` days
+    (0 = never), oldest first; return how many. Call again until it returns 0:
+    each call is one short transaction with its own anchor."""
     if days <= 0:
         return 0
     cutoff = (now or utcnow()) - timedelta(days=days)
@@ -31,6 +36,8 @@ def prune(session: Session, *, days: int, anchor_key: bytes,
                              .where(AuditRecord.recorded_at < cutoff))
     if last_id is None:
         return 0
+    first_id = session.scalar(select(func.min(AuditRecord.id))) or last_id
+    last_id = min(last_id, first_id + limit - 1)
     last = session.get(AuditRecord, last_id)
     if last is None:
         return 0
