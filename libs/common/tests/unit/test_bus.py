@@ -32,7 +32,11 @@ class Pinged(Event):
 
 
 @pytest.fixture
-def factory(database_url: str) -> Any:
+def factory(database_url: str, tmp_path: Path) -> Any:
+    # A consumer thread and the test share the database: an in-memory SQLite
+    # database lives on one connection, so use a file.
+    if database_url == "sqlite://":
+        database_url = f"sqlite:///{tmp_path / 'bus.sqlite'}"
     engine = make_engine(database_url)
     Base.metadata.create_all(engine)
     yield make_sessionmaker(engine)
@@ -71,7 +75,7 @@ def test_outbox_event_is_published_after_commit_and_consumed_once(factory, bus):
     t = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     t.start()
     try:
-        for _ in range(100):
+        for _ in range(300):
             with factory() as s:
                 if s.scalar(select(func.count()).select_from(SEEN)):
                     break
