@@ -1,8 +1,10 @@
 """The reconcile (Portus' crono sync, made safe).
 
 It walks each registry's catalog page by page, lists the tags and manifest
-digests of a bounded number of repositories at once, and diffs each against
-the observed state, one repository per transaction, so memory stays bounded.
+digests of a bounded number of repositories at once, and diffs them against
+the observed state a batch per transaction (services/apply.py), so memory
+stays bounded whatever the registry's size. Events are published while the
+walk goes on (services/publisher.py).
 Only differences become events. Nothing is deleted that could not be
 confirmed: a repository whose listing failed is left alone, and a catalog
 walk that failed part-way sweeps no vanished repository at all. Observed rows
