@@ -154,10 +154,12 @@ def test_delete(world: Any, cast: dict[str, Any]) -> None:
     world.push("devs/app", "v1", D1)
     assert cast["dev"].delete(path).status_code == 403
     assert cast["stranger"].delete(path).status_code == 404
-    assert cast["owner"].delete(path).status_code == 409  # still has repositories
-    world.client.delete(f"/api/v1/repositories/{world.repo_id('devs/app')}",
-                        headers=cast["owner"].headers)
+    world.registry.down = True
+    assert cast["owner"].delete(path).status_code == 503  # nothing deleted
+    assert cast["owner"].get(path).status_code == 200
+    world.registry.down = False
     assert cast["owner"].delete(path).status_code == 204
+    assert world.registry.deleted == [("registry.test:5000", "devs/app", D1)]
     assert cast["owner"].delete(path).status_code == 404
     assert "catalog.namespace.deleted" in world.bus.types()
 

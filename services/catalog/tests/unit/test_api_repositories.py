@@ -201,3 +201,15 @@ def test_delete_repository(world: Any, cast: dict[str, Any]) -> None:
     assert cast["owner"].get(path).status_code == 404
     assert "catalog.repository.deleted" in world.bus.types()
     assert cast["owner"].delete("/api/v1/repositories/99999").status_code == 404
+
+
+def test_tag_as_sub_resource(world: Any, cast: dict[str, Any]) -> None:
+    tid, repo = tag_id(cast, "v2"), cast["repo"]
+    body = cast["viewer"].get(f"/api/v1/repositories/{repo}/tags/{tid}").get_json()
+    assert body["name"] == "v2" and body["digest"] == D2
+    assert cast["stranger"].get(f"/api/v1/repositories/{repo}/tags/{tid}"
+                                ).status_code == 404
+    world.push("devs/other", "v1", D1)
+    other = world.repo_id("devs/other")
+    assert cast["owner"].get(f"/api/v1/repositories/{other}/tags/{tid}"
+                             ).status_code == 404

@@ -134,6 +134,8 @@ def test_members(world: Any, cast: dict[str, Any]) -> None:
     assert resp.status_code == 200
     roles = {m["username"]: m["role"] for m in resp.get_json()}
     assert roles == {"owner": "owner", "dev": "contributor", "viewer": "viewer"}
+    dev = next(m for m in resp.get_json() if m["username"] == "dev")
+    assert dev["id"] == cast["dev"].id and dev["namespace_id"] is not None
     assert cast["stranger"].get(f"/api/v1/teams/{t}/members").status_code == 404
     assert cast["owner"].get("/api/v1/teams/99999/members").status_code == 404
 
@@ -159,7 +161,7 @@ def test_add_member(world: Any, cast: dict[str, Any]) -> None:
 
 def _member_id(cast: dict[str, Any], username: str) -> int:
     members = cast["owner"].get(f"/api/v1/teams/{cast['team']}/members").get_json()
-    return next(m["id"] for m in members if m["username"] == username)
+    return next(m["member_id"] for m in members if m["username"] == username)
 
 
 def test_update_member_role_and_last_owner(world: Any, cast: dict[str, Any]) -> None:
@@ -230,8 +232,8 @@ def test_delete_team(world: Any, cast: dict[str, Any]) -> None:
     assert cast["owner"].delete("/api/v1/teams/99999").status_code == 404
     resp = cast["owner"].delete(f"/api/v1/teams/{t}")
     assert resp.status_code == 409  # it owns namespaces: say where they go
-    assert cast["owner"].delete(f"/api/v1/teams/{t}?new_team=abc").status_code == 422
-    assert cast["owner"].delete(f"/api/v1/teams/{t}?new_team={other}"
+    assert cast["owner"].delete(f"/api/v1/teams/{t}?new_team=nope").status_code == 422
+    assert cast["owner"].delete(f"/api/v1/teams/{t}?new_team=others"
                                 ).status_code == 204
     spaces = cast["owner"].get(f"/api/v1/teams/{other}/namespaces").get_json()
     assert [n["name"] for n in spaces] == ["devs"]

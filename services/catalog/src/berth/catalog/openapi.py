@@ -70,7 +70,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "parameters": [_path("id")],
         "get": _op("Show a team"), "put": _op("Update a team", body=_obj(team=TEAM)),
         "delete": _op("Delete a team", 204, params=[
-            _query("new_team", schema=ID), _query("delete_namespaces", schema=B)])},
+            _query("new_team"), _query("delete_namespaces", schema=B)])},
     "/api/v1/teams/{id}/namespaces": {"parameters": [_path("id")],
                                       "get": _op("Namespaces of a team",
                                                  params=LIST_PARAMS)},
@@ -89,7 +89,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/namespaces/{id}": {
         "parameters": [_path("id")], "get": _op("Show a namespace"),
         "put": _op("Update a namespace", body=_obj(namespace=NS)),
-        "delete": _op("Delete an empty namespace", 204)},
+        "delete": _op("Delete a namespace and its images", 204)},
     "/api/v1/namespaces/{id}/repositories": {
         "parameters": [_path("id")],
         "get": _op("Repositories of a namespace", params=LIST_PARAMS)},
@@ -102,6 +102,8 @@ PATHS: dict[str, dict[str, Any]] = {
                       params=[_query("dry_run", schema=B)])},
     "/api/v1/repositories/{id}/tags": {"parameters": [_path("id")],
                                        "get": _op("Tags", params=LIST_PARAMS)},
+    "/api/v1/repositories/{id}/tags/{tag_id}": {
+        "parameters": [_path("id"), _path("tag_id")], "get": _op("Show a tag")},
     "/api/v1/repositories/{id}/tags/grouped": {"parameters": [_path("id")],
                                                "get": _op("Tags grouped by digest")},
     "/api/v1/repositories/{id}/stars": {

@@ -7,7 +7,7 @@ from typing import Any
 from berth.catalog import policy
 from berth.catalog.api import serializers
 from berth.catalog.api.helpers import ctx as make_ctx
-from berth.catalog.api.helpers import listing
+from berth.catalog.api.helpers import listing, state
 from berth.catalog.api.repositories import present_repositories
 from berth.catalog.models import Namespace
 from berth.catalog.services import access, namespaces, repositories
@@ -100,9 +100,9 @@ def update(namespace_id: int) -> Response:
 
 @bp.delete("/<int:namespace_id>")
 def destroy(namespace_id: int) -> tuple[str, int]:
-    """Delete an empty team namespace."""
+    """Delete a team namespace and, through the registry, its images."""
     ctx = make_ctx(login=True)
-    namespaces.delete(ctx, namespace_id)
+    namespaces.delete(ctx, state().registry_ops, namespace_id)
     ctx.session.commit()
     return "", 204
 

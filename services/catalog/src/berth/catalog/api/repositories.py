@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from berth.catalog import errors
 from berth.catalog.api import serializers
 from berth.catalog.api.helpers import ctx as make_ctx
 from berth.catalog.api.helpers import flag, listing, state
@@ -107,3 +108,13 @@ def grouped(repository_id: int) -> Response:
     shared = repositories.siblings(ctx, rows)
     return jsonify([[serializers.tag(t, shared_with=shared.get(t.id)) for t in group]
                     for group in groups.values()])
+
+
+@bp.get("/<int:repository_id>/tags/<int:tag_id>")
+def tag(repository_id: int, tag_id: int) -> Response:
+    """One tag of a repository (Portus' sub-resource form of GET /tags/:id)."""
+    ctx = make_ctx()
+    found, _, _ = repositories.get_tag(ctx, tag_id)
+    if found.repository_id != repository_id:
+        raise errors.not_found("tag")
+    return jsonify(present_tags(ctx, [found])[0])

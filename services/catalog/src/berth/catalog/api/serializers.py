@@ -62,6 +62,18 @@ def member(m: TeamUser, *, current_user_id: int | None) -> dict[str, Any]:
         "current": m.user_id == current_user_id}
 
 
+def member_user(m: TeamUser, *, namespace_id: int | None) -> dict[str, Any]:
+    """Portus lists members with its Users entity; the catalog adds the
+    membership (``member_id``, ``role``) a client needs to change it."""
+    u = m.user
+    return {
+        "id": u.id, "username": u.username, "display_name": u.username,
+        "created_at": ts(u.created_at), "updated_at": ts(u.updated_at),
+        "admin": u.admin, "enabled": u.enabled, "bot": u.bot,
+        "namespace_id": namespace_id, "member_id": m.id, "team_id": m.team_id,
+        "role": m.role}
+
+
 def namespace(ns: Namespace, *, facts: NamespaceFacts,
               decisions: dict[str, Decision], repositories_count: int = 0
               ) -> dict[str, Any]:

@@ -74,10 +74,11 @@ def update(team_id: int) -> Response:
 
 @bp.delete("/<int:team_id>")
 def destroy(team_id: int) -> tuple[str, int]:
-    """Delete a team; its namespaces move to ``new_team`` or are deleted."""
+    """Delete a team; its namespaces move to ``new_team`` (a team name, as in
+    Portus) or, with ``delete_namespaces=true``, are deleted."""
     ctx = make_ctx(login=True)
     data = {**request.args.to_dict(), **request_data()}
-    teams.delete(ctx, team_id, field(data, "new_team", required=False, kind=int),
+    teams.delete(ctx, team_id, field(data, "new_team", required=False),
                  bool(field(data, "delete_namespaces", required=False, kind=bool)))
     ctx.session.commit()
     return "", 204
@@ -95,10 +96,12 @@ def team_namespaces(team_id: int) -> Response:
 
 @bp.get("/<int:team_id>/members")
 def members(team_id: int) -> Response:
-    """Members of a team (TeamMembers entity)."""
+    """Members of a team (Portus' Users entity plus the membership)."""
     ctx = make_ctx(login=True)
     rows = teams.members(ctx, team_id)
-    return jsonify([serializers.member(m, current_user_id=ctx.user_id) for m in rows])
+    spaces = teams.personal_namespaces(ctx, [m.user_id for m in rows])
+    return jsonify([serializers.member_user(m, namespace_id=spaces.get(m.user_id))
+                    for m in rows])
 
 
 @bp.post("/<int:team_id>/members")

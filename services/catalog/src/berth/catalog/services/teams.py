@@ -125,7 +125,7 @@ def update(ctx: Ctx, team_id: int, name: str | None,
     return team
 
 
-def delete(ctx: Ctx, team_id: int, new_team_id: int | None,
+def delete(ctx: Ctx, team_id: int, new_team: str | None,
            delete_namespaces: bool) -> None:
     """Delete a team, moving its namespaces to ``new_team_id`` or deleting them."""
     team, role = get_visible(ctx, team_id)
@@ -133,8 +133,13 @@ def delete(ctx: Ctx, team_id: int, new_team_id: int | None,
     spaces = list(ctx.session.scalars(select(Namespace).where(
         Namespace.team_id == team.id)))
     if spaces:
-        if new_team_id is not None:
-            target, target_role = get_visible(ctx, new_team_id)
+        if new_team is not None:
+            target_id = ctx.session.scalar(select(Team.id).where(
+                Team.name == new_team, Team.hidden.is_(False)))
+            if target_id is None:
+                raise errors.Invalid(f"unknown team {new_team!r}",
+                                     detail={"field": "new_team"})
+            target, target_role = get_visible(ctx, target_id)
             if target.id == team.id:
                 raise errors.Invalid("new_team must be another team",
                                      detail={"field": "new_team"})
@@ -167,6 +172,17 @@ def members(ctx: Ctx, team_id: int) -> list[TeamUser]:
     return list(ctx.session.scalars(
         select(TeamUser).options(joinedload(TeamUser.user))
         .where(TeamUser.team_id == team.id).order_by(TeamUser.id)))
+
+
+def personal_namespaces(ctx: Ctx, user_ids: list[int]) -> dict[int, int]:
+    """user id -> id of their personal namespace (first registry; one query)."""
+    if not user_ids:
+        return {}
+    rows = ctx.session.execute(
+        select(Namespace.owner_user_id, Namespace.id)
+        .where(Namespace.personal.is_(True), Namespace.owner_user_id.in_(user_ids))
+        .order_by(Namespace.registry_id.desc())).all()
+    return {uid: ns_id for uid, ns_id in rows if uid is not None}
 
 
 def _role(value: str | None) -> str:
