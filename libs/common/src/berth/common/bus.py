@@ -9,6 +9,7 @@ Poison messages go to ``<queue>.dead`` through the ``berth.dead`` exchange.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -64,8 +65,7 @@ def connection_for(amqp_url: str | None, home: Path) -> Connection:
     """A kombu connection: RabbitMQ if ``amqp_url``, else the embedded transport."""
     if amqp_url:
         return Connection(amqp_url, connect_timeout=5, heartbeat=30,
-                          transport_options={"confirm_publish": True,
-                                             "max_retries": 2})
+                          transport_options={"max_retries": 2})
     return Connection("berthfs://", transport_options=bus_fs.transport_options(home))
 
 
@@ -79,6 +79,7 @@ class Bus:
         self._lock = threading.Lock()
         self._conn: Connection | None = None
         self._declared = False
+        self._tx = False
 
     @property
     def embedded(self) -> bool:
@@ -105,38 +106,46 @@ class Bus:
                 conn.release()
 
     def publish(self, envelopes: Iterable[Envelope]) -> None:
-        """Publish persistently; returns once the broker confirmed. Raises BusError."""
-        batch = list(envelopes)
-        if not batch:
-            return
-        with self._lock:
-            try:
-                conn = self._connected()
-                producer = conn.Producer(serializer="json")
-                for env in batch:
-                    producer.publish(
-                        env.to_json(), exchange=EXCHANGE, routing_key=env.type,
-                        delivery_mode=2, content_type="application/json",
-                        content_encoding="utf-8", message_id=env.id,
-                        retry=True, retry_policy={"max_retries": 2,
-                                                  "interval_start": 0.1,
-                                                  "interval_step": 0.2},
-                    )
-            except Exception as exc:  # kombu raises many transport-specific types
-                self._reset()
-                raise BusError(f"publish failed: {exc}") from exc
+        """Publish persistently; returns once the broker took them all. Raises BusError."""
+        self._send([(env.to_json(), EXCHANGE, env.type, env.id) for env in envelopes])
 
     def dead_letter(self, consumer: str, body: Any, reason: str) -> None:
         """Send an unprocessable message to ``consumer``'s dead-letter queue."""
+        payload = json.dumps({"reason": reason, "body": body}, default=str)
+        self._send([(payload, DEAD_EXCHANGE, queue_name(consumer), None)])
+
+    def _send(self, messages: list[tuple[str, Exchange, str, str | None]]) -> None:
+        # On RabbitMQ a batch is one AMQP transaction: tx.commit-ok means the
+        # broker stored every persistent message, in one round trip per batch
+        # instead of one publisher confirm per message.
+        if not messages:
+            return
+        try:
+            self._send_once(messages)
+        except BusError:
+            # An idle connection the broker closed shows up only now: retry once
+            # on a fresh one before leaving the events to the outbox relay.
+            self._send_once(messages)
+
+    def _send_once(self, messages: list[tuple[str, Exchange, str, str | None]]) -> None:
         with self._lock:
             try:
                 conn = self._connected()
-                conn.Producer(serializer="json").publish(
-                    {"reason": reason, "body": body}, exchange=DEAD_EXCHANGE,
-                    routing_key=queue_name(consumer), delivery_mode=2)
-            except Exception as exc:
+                channel = conn.default_channel
+                if self.amqp_url and not self._tx:
+                    channel.tx_select()
+                    self._tx = True
+                producer = conn.Producer(channel=channel)
+                for body, exchange, routing_key, message_id in messages:
+                    producer.publish(
+                        body, exchange=exchange, routing_key=routing_key,
+                        delivery_mode=2, content_type="application/json",
+                        content_encoding="utf-8", message_id=message_id, retry=False)
+                if self._tx:
+                    channel.tx_commit()
+            except Exception as exc:  # kombu raises many transport-specific types
                 self._reset()
-                raise BusError(f"dead-letter failed: {exc}") from exc
+                raise BusError(f"publish failed: {exc}") from exc
 
     def ping(self) -> None:
         """Raise if the broker cannot be reached."""
@@ -173,3 +182,4 @@ class Bus:
                 pass
         self._conn = None
         self._declared = False
+        self._tx = False
