@@ -139,3 +139,21 @@ def test_metrics_count_tokens_and_logins(client, alice) -> None:
     text = client.get("/metrics").get_data(as_text=True)
     assert 'berth_token_tokens_issued_total{kind="registry"}' in text
     assert 'berth_token_logins_total{detail="bad_credentials",result="failed"}' in text
+
+
+@pytest.mark.parametrize("client_hint", [{}, [], 5, "webui", "unknown"])
+def test_client_hint_of_any_type_is_harmless(client, alice, client_hint) -> None:
+    resp = client.post("/api/v1/auth/token", json={
+        "grant_type": "password", "username": "alice", "password": PASSWORD,
+        "client": client_hint})
+    assert resp.status_code == 200
+
+
+def test_openapi_documents_throttling_wherever_credentials_are_checked(client) -> None:
+    doc = client.get("/openapi.json").get_json()
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            if "401" in op["responses"]:
+                assert {"429", "503"} <= set(op["responses"]), (path, method)

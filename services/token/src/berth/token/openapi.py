@@ -22,6 +22,9 @@ def _resp(description: str, schema: dict[str, Any] | None = None,
 
 
 def _errors(*codes: int) -> dict[str, Any]:
+    # Any request with credentials may be throttled (429) or meet an
+    # unreachable LDAP directory (503).
+    codes = tuple(sorted(set(codes) | ({429, 503} if 401 in codes else set())))
     text = {400: "Malformed request", 401: "Not authenticated", 403: "Forbidden",
             404: "Not found", 405: "Disabled", 409: "Conflict", 422: "Invalid",
             429: "Throttled", 503: "A dependency is unavailable"}

@@ -31,7 +31,8 @@ def api_token() -> Response:
     ``grant_type=refresh_token`` -> a new pair (the old refresh token is spent)."""
     data = request_data()
     grant_type = data.get("grant_type")
-    client = data.get("client") if data.get("client") in CLIENTS else "api"
+    client = data.get("client")
+    client = client if isinstance(client, str) and client in CLIENTS else "api"
     if grant_type == "refresh_token":
         return jsonify(_refresh(str(data.get("refresh_token") or "")))
     if grant_type == "password":
