@@ -45,6 +45,9 @@ def test_brand_new_user_can_push_to_personal_namespace_at_once(world: Any) -> No
     resp = authorize(world, principal, ("repository", "newbie/app", ["pull", "push"]),
                      ("repository", "someone/app", ["pull", "push"]))
     assert granted(resp) == [["pull", "push"], []]
+    created = [e for e in world.bus.published if e.type == "catalog.namespace.created"]
+    assert [e.data["name"] for e in created] == ["newbie"]
+    assert created[0].actor["name"] == "newbie"
 
 
 def test_granted_subset_in_request_order(world: Any) -> None:
@@ -100,10 +103,23 @@ def test_disabled_user_gets_nothing(world: Any) -> None:
     assert granted(resp) == [[]]
 
 
+def test_resource_class_and_empty_actions_are_accepted(world: Any) -> None:
+    alice = world.user("alice")
+    resp = world.client.post("/internal/v1/authorize", headers=world.internal(), json={
+        "principal": alice.principal(), "service": SERVICE,
+        "scopes": [{"type": "repository", "class": "plugin", "name": "alice/p",
+                    "actions": ["pull"]},
+                   {"type": "repository", "class": None, "name": "alice/q",
+                    "actions": []}]})
+    assert granted(resp) == [["pull"], []]
+
+
 def test_malformed_scope_is_400_for_the_whole_request(world: Any) -> None:
     alice = world.user("alice")
     for bad in ([{"type": "repository", "name": "alice/app", "actions": "pull"}],
                 [{"type": "teapot", "name": "x", "actions": ["pull"]}],
+                [{"type": "repository", "class": "Bad Class", "name": "alice/app",
+                  "actions": ["pull"]}],
                 [{"type": "repository", "name": "Alice/App", "actions": ["pull"]}],
                 ["repository:alice/app:pull"]):
         resp = world.client.post("/internal/v1/authorize", headers=world.internal(),

@@ -57,7 +57,7 @@ def _dispatch(ctx: Ctx, env: Envelope, event: object) -> str:
         user = users.upsert_user(ctx.session, event.user_id, event.username,
                                  admin=event.admin, enabled=event.enabled,
                                  bot=getattr(event, "bot", None))
-        users.ensure_user_everywhere(ctx.session, user)
+        users.ensure_user_everywhere(ctx.session, user, ctx.emit)
         return "user_synced"
     if isinstance(event, UserDeleted):
         return "user_removed" if users.remove_user(ctx.session, event.user_id) \

@@ -33,19 +33,21 @@ def ctx(*, login: bool = False) -> Ctx:
     subject = Subject(kind=principal.kind, user_id=principal.id,
                       username=principal.username,
                       admin=principal.admin and not principal.anonymous)
+    actor = actor_of(principal, request.remote_addr)
     if principal.kind in ("user", "bot") and principal.id is not None:
         known = session.get(User, principal.id)
         user = upsert_user(session, principal.id, principal.username,
                            admin=principal.admin, bot=principal.kind == "bot")
         if known is None:
-            ensure_user_everywhere(session, user)
+            ensure_user_everywhere(session, user, lambda e: st.runtime.outbox.add(
+                session, e, actor=actor))
         session.commit()  # the mirror row must outlive a failing request
         subject = Subject(kind=principal.kind, user_id=user.id, username=user.username,
                           admin=user.admin, enabled=user.enabled)
     if not subject.enabled:
         raise Unauthorized("this account is disabled")
     return Ctx(session=session, outbox=st.runtime.outbox, knobs=st.knobs,
-               subject=subject, actor=actor_of(principal, request.remote_addr))
+               subject=subject, actor=actor)
 
 
 def listing(items: list[dict[str, Any]], page: Page | None = None,

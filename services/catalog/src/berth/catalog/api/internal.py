@@ -5,12 +5,14 @@ from __future__ import annotations
 from berth.catalog.api.helpers import state
 from berth.catalog.metrics import AUTHORIZE_DECISIONS
 from berth.catalog.services import authorize as authz
+from berth.catalog.services.context import actor_of
 from berth.catalog.services.registries import list_registries
 from berth.common.auth import Principal, require_internal
 from berth.common.db import get_session
 from berth.common.errors import BadRequest
+from berth.common.events.base import Event
 from berth.common.web import request_data
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 bp = Blueprint("internal", __name__, url_prefix="/internal/v1")
 
@@ -42,7 +44,12 @@ def authorize() -> Response:
         raise BadRequest("service (string) and scopes (list) are required")
     scopes = [authz.parse_scope_dict(s) for s in raw_scopes]
     session = get_session()
-    result = authz.authorize(session, service, principal, scopes, state().knobs)
+    outbox = state().runtime.outbox
+
+    def emit(event: Event) -> None:
+        outbox.add(session, event, actor=actor_of(principal, request.remote_addr))
+
+    result = authz.authorize(session, service, principal, scopes, state().knobs, emit)
     session.commit()  # the mirror row and personal namespace just ensured
     for requested, granted in zip(scopes, result, strict=True):
         for action in requested.actions:

@@ -3,6 +3,7 @@ explanation (``GET /api/v1/authorize/explain``)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from berth.catalog.models import Namespace, Registry
 from berth.catalog.policy import Decision, Knobs, NamespaceFacts, Subject
 from berth.catalog.services import access
 from berth.catalog.services.registries import by_service, global_namespace
-from berth.catalog.services.users import ensure_personal, upsert_user
+from berth.catalog.services.users import Emit, ensure_personal, upsert_user
 from berth.common.auth import Principal
 from berth.common.errors import BadRequest
 from sqlalchemy import select
@@ -41,11 +42,14 @@ def parse_scope_dict(raw: Any) -> Scope:
     if kind not in ("repository", "registry") or not isinstance(name, str) or not name:
         raise BadRequest("scope needs a known type and a name",
                          detail={"scope": str(raw)[:200]})
-    if klass is not None and klass != "plugin" and klass != "image":
-        raise BadRequest(f"unknown resource class {klass!r}")
-    if (not isinstance(actions, list) or not actions
+    # The class (e.g. "plugin") does not change the decision; only its form counts.
+    if klass is not None and (not isinstance(klass, str)
+                              or not re.fullmatch(r"[a-z0-9]{1,32}", klass)):
+        raise BadRequest(f"malformed resource class {klass!r}")
+    # An empty list is a scope whose actions the token service already dropped.
+    if (not isinstance(actions, list)
             or not all(isinstance(a, str) and a for a in actions)):
-        raise BadRequest("scope actions must be a non-empty list of strings")
+        raise BadRequest("scope actions must be a list of strings")
     if kind == "repository" and names.repository_problem(name):
         raise BadRequest(f"invalid repository name {name!r}")
     return Scope(type=kind, name=name, actions=tuple(actions), klass=klass)
@@ -66,7 +70,7 @@ def parse_scope_text(text: str) -> Scope:
 
 
 def subject_for(session: Session, principal: Principal,
-                registry: Registry | None) -> Subject:
+                registry: Registry | None, emit: Emit | None = None) -> Subject:
     """The policy subject of ``principal``; ensures its mirror row and personal
     namespace first so a brand-new user can push at once."""
     if principal.kind in ("anonymous", "service") or principal.id is None:
@@ -76,7 +80,7 @@ def subject_for(session: Session, principal: Principal,
     user = upsert_user(session, principal.id, principal.username,
                        admin=principal.admin, bot=principal.kind == "bot")
     if registry is not None:
-        ensure_personal(session, user, registry)
+        ensure_personal(session, user, registry, emit)
     return Subject(kind=principal.kind, user_id=user.id, username=user.username,
                    admin=user.admin, enabled=user.enabled)
 
@@ -108,10 +112,11 @@ def decide(session: Session, registry: Registry | None, subject: Subject,
 
 
 def authorize(session: Session, service: str, principal: Principal,
-              scopes: list[Scope], knobs: Knobs) -> list[dict[str, Any]]:
+              scopes: list[Scope], knobs: Knobs,
+              emit: Emit | None = None) -> list[dict[str, Any]]:
     """Granted actions per scope, in request order (the token's access claim)."""
     registry = by_service(session, service)
-    subject = subject_for(session, principal, registry)
+    subject = subject_for(session, principal, registry, emit)
     out = []
     for scope in scopes:
         decisions = decide(session, registry, subject, scope, knobs)

@@ -6,11 +6,17 @@ requests, whichever arrives first, so a new user can push at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 from berth.catalog import names
 from berth.catalog.models import Comment, Namespace, Registry, Team, User
 from berth.catalog.services.context import insert_or_get
 from berth.catalog.services.registries import list_registries
+from berth.common.events import catalog as ev
+from berth.common.events.base import Event
+
+Emit = Callable[[Event], None]
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -54,7 +60,8 @@ def personal_namespace(session: Session, user_id: int,
         Namespace.owner_user_id == user_id))
 
 
-def ensure_personal(session: Session, user: User, registry: Registry) -> Namespace:
+def ensure_personal(session: Session, user: User, registry: Registry,
+                    emit: Emit | None = None) -> Namespace:
     """The user's private personal namespace in ``registry``, created if missing."""
     found = personal_namespace(session, user.id, registry)
     if found is not None:
@@ -82,15 +89,21 @@ def ensure_personal(session: Session, user: User, registry: Registry) -> Namespa
             if created.owner_user_id == user.id:
                 log.info("personal_namespace_created", user_id=user.id,
                          namespace=created.name)
+                if emit is not None and created is ns:
+                    emit(ev.NamespaceCreated(
+                        entity_id=ns.id, name=ns.name, namespace=ns.name,
+                        registry=registry.service,
+                        details={"personal": True, "owner": user.username}))
                 return created
         candidate = f"{base}-{user.id}" if attempt == 1 else f"{base}-{user.id}-{attempt}"
     raise RuntimeError(f"no free personal namespace name for {user.username}")
 
 
-def ensure_user_everywhere(session: Session, user: User) -> None:
+def ensure_user_everywhere(session: Session, user: User,
+                           emit: Emit | None = None) -> None:
     """Make sure ``user`` has a personal namespace in every registry."""
     for registry in list_registries(session):
-        ensure_personal(session, user, registry)
+        ensure_personal(session, user, registry, emit)
 
 
 def remove_user(session: Session, user_id: int) -> bool:
