@@ -8,6 +8,10 @@ from bench.report import RESULTS
 
 Series = dict[str, list[tuple[float, float]]]
 
+# Set once by the runner: where plots go, and "-full" for the full pass.
+OUTPUT: Path | None = None
+SUFFIX = ""
+
 
 def lines(name: str, xlabel: str, ylabel: str, series: Series,
           directory: Path | None = None) -> Path | None:
@@ -19,7 +23,7 @@ def lines(name: str, xlabel: str, ylabel: str, series: Series,
     matplotlib.use("Agg")  # no display here, and none needed
     import matplotlib.pyplot as plt
 
-    out = (directory or RESULTS) / f"{name}.png"
+    out = (directory or OUTPUT or RESULTS) / f"{name}{SUFFIX}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, points in series.items():

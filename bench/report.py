@@ -62,11 +62,12 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def save(rows: list[Row], full: bool) -> Path:
-    """Write ``results/<date>.json`` and return its path."""
-    RESULTS.mkdir(exist_ok=True)
+def save(rows: list[Row], full: bool, directory: Path | None = None) -> Path:
+    """Write ``<directory>/<date>.json`` (default ``bench/results``); return its path."""
+    directory = directory or RESULTS
+    directory.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
-    path = RESULTS / f"{now:%Y-%m-%d}{'-full' if full else ''}.json"
+    path = directory / f"{now:%Y-%m-%d}{'-full' if full else ''}.json"
     path.write_text(json.dumps({"date": now.isoformat(), "full": full,
                                 "machine": machine(),
                                 "results": [asdict(r) for r in rows]}, indent=2))
