@@ -31,7 +31,10 @@ test-mysql:
 test-e2e:
 	$(PYTEST) -q tests
 
+## make bench: Berth against its baselines (FULL=1: the issue's sizes, long)
 bench: bootstrap-test
+	@scripts/ensure-services.sh
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	$(PY) -m bench $(if $(FULL),--full,)
 
 lint:
