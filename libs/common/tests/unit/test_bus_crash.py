@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -46,10 +47,13 @@ CONSUMER = textwrap.dedent('''
             time.sleep(60)   # killed here, before commit and ack
         session.execute(done.insert().values(event_id=env.id))
 
-    stop = threading.Event()
+    from berth.common.consumer import stop_on_signals
+    stop = stop_on_signals()
     worker = ConsumerWorker(bus=Bus(None, home, "t"), name="audit", handler=handler,
                             factory=factory, processed=processed)
-    threading.Timer(float(sys.argv[4]), stop.set).start()
+    timer = threading.Timer(float(sys.argv[4]), stop.set)
+    timer.daemon = True
+    timer.start()
     worker.run(stop)
 ''')
 
@@ -74,6 +78,24 @@ def _done(db: str) -> list[str]:
     return rows
 
 
+def _until(db: str, expected: list[str], proc: subprocess.Popen[str]) -> list[str]:
+    """Wait until the consumer applied ``expected`` (or 30 s), then stop it."""
+    deadline = time.monotonic() + 30
+    got: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            got = sorted(_done(db))
+        except Exception:  # noqa: BLE001 - table not created yet
+            got = []
+        if got == expected:
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)  # a duplicate would land now
+    proc.terminate()
+    proc.wait(30)
+    return sorted(_done(db))
+
+
 def test_message_in_flight_at_sigkill_is_redelivered_once(tmp_path: Path) -> None:
     home = tmp_path / "home"
     db = f"sqlite:///{tmp_path / 'consumer.sqlite'}"
@@ -88,12 +110,16 @@ def test_message_in_flight_at_sigkill_is_redelivered_once(tmp_path: Path) -> Non
     victim.wait(10)
     bus.publish([_envelope(2)])  # published while no consumer runs
 
-    survivor = _consumer(home, db, "ok", 4)
-    survivor.wait(30)
-    assert sorted(_done(db)) == ["evt-1", "evt-2"]
+    survivor = _consumer(home, db, "ok", 60)
+    assert _until(db, ["evt-1", "evt-2"], survivor) == ["evt-1", "evt-2"]
 
     bus.publish([_envelope(1)])  # a duplicate delivery changes nothing
-    again = _consumer(home, db, "ok", 3)
+    again = _consumer(home, db, "ok", 60)
+    deadline = time.monotonic() + 30
+    while list((home / "bus" / "queue").glob("*.msg")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    again.terminate()
     again.wait(30)
     assert sorted(_done(db)) == ["evt-1", "evt-2"]
     assert not list((home / "bus" / "inflight").iterdir())
