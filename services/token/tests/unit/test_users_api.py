@@ -142,6 +142,9 @@ def test_admin_creates_token_only_bot(client, people) -> None:
     resp = client.post("/api/v1/users", json={"user": {"username": "ci-bot", "bot": True}},
                        headers=bearer(client, "admin"))
     assert resp.status_code == 201 and resp.get_json()["bot"] is True
+    with_password = {"user": {"username": "bot2", "bot": True, "password": "long enough"}}
+    assert_error(client.post("/api/v1/users", json=with_password,
+                             headers=bearer(client, "admin")), 422)
 
 
 # -- sign-up -----------------------------------------------------------------

@@ -116,7 +116,9 @@ class UserService:
             problems["email"] = "is invalid"
         elif email is None and source == "database" and not bot:
             problems["email"] = "is required"
-        if password is None and not bot and ldap_dn is None:
+        if bot and password is not None:
+            problems["password"] = "bots have no password; they use application tokens"
+        elif password is None and not bot and ldap_dn is None:
             problems["password"] = "is required"
         elif password is not None:
             self._check_password(password, problems)
