@@ -292,3 +292,16 @@ def test_password_grant(app, client, people) -> None:
     {"grant_type": "password", "username": "alice", "password": PASSWORD}])
 def test_malformed_oauth_requests_are_400(client, people, data) -> None:
     assert_error(client.post("/v2/token", data=data), 400)
+
+
+def test_deleting_a_user_kills_their_refresh_and_application_tokens(client, people) -> None:
+    refresh = client.get(f"/v2/token?service={SERVICE}&offline_token=true",
+                         headers=basic("alice", PASSWORD)).get_json()["refresh_token"]
+    admin = client.post("/api/v1/auth/token", headers=basic("admin", PASSWORD)).get_json()
+    assert client.delete(f"/api/v1/users/{people['alice'].id}", headers={
+        "Authorization": f"Bearer {admin['token']}"}).status_code == 204
+    resp = client.post("/v2/token", data={"grant_type": "refresh_token",
+                                          "refresh_token": refresh, "service": SERVICE})
+    assert_error(resp, 401, "INVALID_GRANT")
+    assert_error(client.get(f"/v2/token?service={SERVICE}",
+                            headers=basic("alice", people["token"])), 401)
