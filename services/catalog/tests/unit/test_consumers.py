@@ -8,7 +8,12 @@ from typing import Any
 from berth.catalog.models import Namespace, Repository, Tag, User
 from berth.common.events.base import Actor
 from berth.common.events.identity import UserCreated, UserDeleted, UserUpdated
-from berth.common.events.registry import ManifestDeleted, ManifestPulled, TagRemoved
+from berth.common.events.registry import (
+    ManifestDeleted,
+    ManifestPulled,
+    ManifestPushed,
+    TagRemoved,
+)
 from sqlalchemy import select
 
 SERVICE = "registry.test:5000"
@@ -48,7 +53,8 @@ def test_push_moves_tag_and_late_old_push_does_not_roll_back(world: Any) -> None
     now = datetime.now(UTC)
     world.push("alice/app", "v1", D2, occurred_at=now)
     world.push("alice/app", "v1", D1, occurred_at=now - timedelta(minutes=5))
-    assert tags(world, "alice/app")[0]["digest"] == D2
+    moved = tags(world, "alice/app")[0]
+    assert moved["digest"] == D2 and moved["author"] == {"id": None, "name": None}
 
 
 def test_push_into_global_namespace(world: Any) -> None:
@@ -139,3 +145,20 @@ def test_user_created_after_authorize_is_consistent(world: Any) -> None:
     with world.session() as s:
         assert len(list(s.scalars(select(Namespace).where(
             Namespace.owner_user_id == 9)))) == 1
+
+
+def test_reconcile_confirmation_keeps_author_and_push_time(world: Any) -> None:
+    world.user("alice")
+    world.push("alice/app", "v1", D1, actor="alice")
+    before = tags(world, "alice/app")[0]
+    world.deliver(ManifestPushed(registry=SERVICE, repository="alice/app", digest=D1,
+                                 tag="v1", origin="reconcile"),
+                  occurred_at=datetime.now(UTC) + timedelta(hours=1))
+    after = tags(world, "alice/app")[0]
+    assert after["author"] == before["author"]
+    assert after["pushed_at"] == before["pushed_at"]
+    world.deliver(ManifestPushed(registry=SERVICE, repository="alice/app", digest=D2,
+                                 tag="v1", origin="reconcile"),
+                  occurred_at=datetime.now(UTC) + timedelta(hours=2))
+    moved = tags(world, "alice/app")[0]
+    assert moved["digest"] == D2 and moved["author"] == {"id": None, "name": None}

@@ -116,7 +116,15 @@ def apply_push(ctx: Ctx, event: ManifestPushed, occurred_at: str) -> str:
             pushed_at=when), find)
     elif tag.pushed_at > when and tag.digest != event.digest:
         return "stale"  # an older push delivered late must not roll the tag back
+    elif event.origin == "reconcile" and tag.digest == event.digest:
+        # A reconcile only confirms what a push already told us: keep who
+        # pushed and when, fill in what was missing.
+        tag.media_type = tag.media_type or event.media_type
+        tag.size = tag.size if tag.size is not None else event.size
+        return "confirmed"
     else:
+        if tag.digest != event.digest and not event.actor:
+            tag.author_id, tag.author_name = None, None  # who moved it is unknown
         tag.digest = event.digest
         tag.media_type = event.media_type or tag.media_type
         tag.size = event.size if event.size is not None else tag.size
