@@ -32,10 +32,13 @@ def _query(name: str, required: bool = False, schema: dict[str, Any] | None = No
 
 def _op(summary: str, ok: int = 200, *, params: list[dict[str, Any]] | None = None,
         body: dict[str, Any] | None = None, security: bool = True,
-        errors: tuple[int, ...] = (401, 403, 404, 422)) -> dict[str, Any]:
-    responses: dict[str, Any] = {str(ok): {"description": "success"}}
-    if ok != 204:
-        responses[str(ok)]["content"] = {"application/json": {"schema": {}}}
+        errors: tuple[int, ...] = (401, 403, 404, 409, 422, 503),
+        also: tuple[int, ...] = ()) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status in (ok, *also):
+        responses[str(status)] = {"description": "success"}
+        if status != 204:
+            responses[str(status)]["content"] = {"application/json": {"schema": {}}}
     for code in (400, *errors):
         responses[str(code)] = {"description": "error",
                                 "content": {"application/json": {"schema": ERROR}}}
@@ -99,7 +102,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "put": _op("Update a repository's description",
                    body=_obj(repository=_obj(description=S))),
         "delete": _op("Delete a repository (and its manifests)", 204,
-                      params=[_query("dry_run", schema=B)])},
+                      params=[_query("dry_run", schema=B)], also=(200,))},
     "/api/v1/repositories/{id}/tags": {"parameters": [_path("id")],
                                        "get": _op("Tags", params=LIST_PARAMS)},
     "/api/v1/repositories/{id}/tags/{tag_id}": {
@@ -107,7 +110,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/repositories/{id}/tags/grouped": {"parameters": [_path("id")],
                                                "get": _op("Tags grouped by digest")},
     "/api/v1/repositories/{id}/stars": {
-        "parameters": [_path("id")], "post": _op("Star", 201),
+        "parameters": [_path("id")], "post": _op("Star", 201, also=(200,)),
         "delete": _op("Unstar", 204)},
     "/api/v1/repositories/{id}/toggle_star": {"parameters": [_path("id")],
                                               "post": _op("Toggle star")},
@@ -122,7 +125,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/tags/{id}": {
         "parameters": [_path("id")], "get": _op("Show a tag"),
         "delete": _op("Delete a tag's manifest (and every tag sharing it)", 204,
-                      params=[_query("dry_run", schema=B)])},
+                      params=[_query("dry_run", schema=B)], also=(200,))},
     "/api/v1/registries": {"get": _op("List registries"),
                            "post": _op("Add a registry", 201,
                                        body=_obj(registry=REG))},
