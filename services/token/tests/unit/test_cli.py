@@ -65,11 +65,16 @@ def test_worker_relays_until_sigterm(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "berth.token", "worker"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        time.sleep(1.5)
-        assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
+        assert proc.stderr is not None
+        started = b""
+        deadline = time.monotonic() + 60
+        while b"worker_started" not in started and time.monotonic() < deadline:
+            line = proc.stderr.readline()  # SIGTERM only once the handler is set
+            assert line or proc.poll() is None, started
+            started += line
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
-        logs = proc.stderr.read()  # type: ignore[union-attr]
+        logs = started + proc.stderr.read()
         assert b"worker_started" in logs and b"worker_stopped" in logs
     finally:
         if proc.poll() is None:

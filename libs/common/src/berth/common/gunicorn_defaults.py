@@ -21,6 +21,9 @@ def settings(service: str, default_port: int) -> dict[str, Any]:
         "keepalive": 5,
         "accesslog": None,
         "proc_name": f"berth-{service}",
+        # gunicorn's control socket defaults to one fixed path per user, which
+        # several services on one machine would fight over; Berth does not use it.
+        "control_socket_disable": True,
     }
 
 
