@@ -32,9 +32,6 @@ def _shared_mysql() -> Iterator[str | None]:
         yield None
         return
     with mysql_database("berth_token_test") as url:
-        # PyMySQL builds a TLS context per connection unless told not to (~0.1 s);
-        # the test server is on loopback.
-        url += "&ssl_disabled=1"
         engine = make_engine(url)
         Base.metadata.create_all(engine)
         engine.dispose()
