@@ -62,15 +62,15 @@ def test_sigterm_leaves_nothing_running(tmp_path: Path) -> None:
     own = RunningStack(tmp_path / "home")
     own.start()
     assert own.api("GET", "/api/v1/_ping").status_code == 200
+    key = (own.home / "keys" / "token-signing.pem").read_bytes()
     own.stop()
     assert not any(port_open(p) for p in own.ports())
     left = subprocess.run(["pgrep", "-f", str(own.home)], capture_output=True, text=True)
     assert left.stdout.strip() == ""
-    # Running again reuses the data in BERTH_HOME (keys, databases).
-    key = (own.home / "keys" / "token-signing.pem").read_bytes()
-    again = RunningStack(own.home)
-    again.start()
-    try:
-        assert (own.home / "keys" / "token-signing.pem").read_bytes() == key
-    finally:
-        again.stop()
+    # Running again reuses the data in BERTH_HOME (keys, secrets, databases).
+    from berth.devstack.generate import generate
+    from berth.devstack.layout import Stack
+
+    generate(Stack(home=own.home, port=own.port, port_base=own.port_base))
+    assert (own.home / "keys" / "token-signing.pem").read_bytes() == key
+    assert (own.home / "db" / "token.sqlite").exists()
