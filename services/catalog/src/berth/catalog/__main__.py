@@ -7,17 +7,16 @@ import threading
 from pathlib import Path
 
 import structlog
-from berth.catalog.app import default_registry_spec, knobs_of
+from berth.catalog.app import catalog_runtime, default_registry_spec, knobs_of
 from berth.catalog.config import CatalogConfig
 from berth.catalog.consumers import CONSUMER, make_handler
-from berth.catalog.models import OUTBOX, PROCESSED
+from berth.catalog.models import PROCESSED
 from berth.catalog.services.registries import ensure_registry
 from berth.common.config import load
 from berth.common.consumer import ConsumerWorker, stop_on_signals
 from berth.common.db import transaction
 from berth.common.logging import configure_logging
 from berth.common.migrations import upgrade
-from berth.common.runtime import build_runtime
 
 log = structlog.get_logger("berth.catalog")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -28,8 +27,7 @@ def migrate(config: CatalogConfig) -> None:
     if config.database_url.startswith("sqlite:///"):
         Path(config.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True)
-    runtime = build_runtime(config, service="catalog", database_url=config.database_url,
-                            outbox_table=OUTBOX)
+    runtime = catalog_runtime(config)
     upgrade(MIGRATIONS, runtime.engine, "catalog")
     with transaction(runtime.sessions) as session:
         ensure_registry(session, default_registry_spec(config))
@@ -38,8 +36,7 @@ def migrate(config: CatalogConfig) -> None:
 
 def worker(config: CatalogConfig, stop: threading.Event | None = None) -> None:
     """Consume the catalog queue and relay the outbox until SIGTERM."""
-    runtime = build_runtime(config, service="catalog", database_url=config.database_url,
-                            outbox_table=OUTBOX)
+    runtime = catalog_runtime(config)
     stop = stop or stop_on_signals()
     consumer = ConsumerWorker(bus=runtime.bus, name=CONSUMER,
                               handler=make_handler(runtime.outbox, knobs_of(config)),

@@ -60,6 +60,19 @@ def default_registry_spec(config: CatalogConfig) -> RegistrySpec:
                         notification_secret=config.registry_notification_secret)
 
 
+def catalog_runtime(config: CatalogConfig, bus: Bus | None = None) -> Runtime:
+    """Engine, sessions, bus and outbox of the catalog (app and worker)."""
+    kw = {}
+    if config.database_url.startswith("mysql"):
+        # insert_or_get looks up the row a concurrent writer just committed;
+        # under REPEATABLE READ that lookup would still see the old snapshot.
+        kw["isolation_level"] = "READ COMMITTED"
+    engine = make_engine(config.database_url, **kw)
+    bus = bus or Bus(config.amqp_url or None, config.home, "catalog")
+    return Runtime(engine=engine, sessions=make_sessionmaker(engine), bus=bus,
+                   outbox=Outbox(OUTBOX, bus, "catalog"))
+
+
 def create_app(config: CatalogConfig | None = None, *,
                authenticator: Authenticator | None = None,
                registry_ops: RegistryOperations | None = None,
@@ -67,12 +80,9 @@ def create_app(config: CatalogConfig | None = None, *,
     """Build the catalog app; collaborators may be passed in (tests)."""
     config = config or load(CatalogConfig)
     app = base_app("catalog", __name__, log_level=config.log_level)
-    engine = make_engine(config.database_url)
+    runtime = catalog_runtime(config, bus)
     if create_schema:  # tests on SQLite in memory; deployments run `migrate`
-        Base.metadata.create_all(engine)
-    bus = bus or Bus(config.amqp_url or None, config.home, "catalog")
-    runtime = Runtime(engine=engine, sessions=make_sessionmaker(engine), bus=bus,
-                      outbox=Outbox(OUTBOX, bus, "catalog"))
+        Base.metadata.create_all(runtime.engine)
     ops = registry_ops or SyncerRegistryOperations(config.syncer_url,
                                                    config.internal_secret)
     app.extensions["berth.catalog"] = CatalogState(config=config, knobs=knobs_of(config),
