@@ -105,3 +105,25 @@ def test_internal_secret(client) -> None:
     assert client.get("/internal", headers={"X-Berth-Internal": "nope"}).status_code == 401
     admin = {"Authorization": f"Bearer {jwt_for('root', admin=True)}"}
     assert client.get("/internal", headers=admin).status_code == 401
+
+
+def test_credentials_are_resolved_with_the_client_address_not_the_proxy() -> None:
+    seen: list[str] = []
+
+    def remember(username: str, secret: str, addr: str) -> Principal | None:
+        seen.append(addr)
+        return None
+
+    app: Flask = base_app("test", __name__, trusted_proxies="127.0.0.0/8")
+    install_auth(app, Authenticator(keys=JwksKeys(static=SIGNER.public_keys()),
+                                    credentials=remember, internal_secret="s3"))
+
+    @app.get("/who")
+    def who() -> object:
+        return jsonify(current_principal().username)
+
+    client = app.test_client()
+    spoof = {"Portus-Auth": "alice:x", "X-Forwarded-For": "198.51.100.1"}
+    client.get("/who", headers=spoof, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    client.get("/who", headers={**spoof, "X-Forwarded-For": "198.51.100.1, 192.0.2.4"})
+    assert seen == ["203.0.113.9", "192.0.2.4"]

@@ -22,6 +22,7 @@ from flask import Flask, g, request
 from berth.common.errors import Denied, Unauthorized, Unavailable
 from berth.common.http import make_session
 from berth.common.signing import PublicKey, TokenInvalid, keys_from_jwks, verify
+from berth.common.web import client_address
 
 log = structlog.get_logger(__name__)
 
@@ -179,7 +180,8 @@ class Authenticator:
     def _credentials(self, username: str, secret: str) -> Principal:
         if self.credentials is None:
             raise Unauthorized("credentials are not accepted here")
-        principal = self.credentials(username, secret, request.remote_addr or "")
+        # The client's address, not the proxy's: the token service throttles by it.
+        principal = self.credentials(username, secret, client_address())
         if principal is None:
             raise Unauthorized("invalid credentials")
         return principal
