@@ -7,10 +7,9 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-
 from berth.catalog.models import Namespace, User
 from berth.common.testing import backend
+from sqlalchemy import func, select
 
 SERVICE = "registry.test:5000"
 

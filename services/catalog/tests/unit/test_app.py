@@ -93,3 +93,15 @@ def test_openapi_documents_only_real_routes(world: Any) -> None:
             if method == "parameters":
                 continue
             adapter.match(concrete, method=method.upper())  # raises if unknown
+
+
+def test_integrity_race_is_a_409(world: Any) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    @world.app.get("/boom")
+    def boom() -> None:
+        raise IntegrityError("INSERT", {}, Exception("duplicate"))
+
+    resp = world.client.get("/boom")
+    assert resp.status_code == 409
+    assert resp.get_json()["errors"][0]["code"] == "CONFLICT"

@@ -18,11 +18,12 @@ from berth.common.auth import Authenticator, install_auth
 from berth.common.bus import Bus
 from berth.common.config import load
 from berth.common.db import install_session, make_engine, make_sessionmaker, transaction
+from berth.common.errors import Conflict, error_response
 from berth.common.health import install_health
 from berth.common.outbox import Outbox
 from berth.common.runtime import Runtime, remote_authenticator
-from flask import Flask
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from flask import Flask, Response
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = structlog.get_logger(__name__)
 
@@ -93,6 +94,14 @@ def create_app(config: CatalogConfig | None = None, *,
     install_health(app, runtime.health_checks())
     _ensure_default_registry(runtime, config)
     _register_blueprints(app)
+
+    @app.errorhandler(IntegrityError)
+    def _conflict(_err: IntegrityError) -> Response:
+        # A concurrent request created the same name between our check and
+        # our insert: the loser gets the answer the check would have given.
+        return error_response(Conflict("this conflicts with a concurrent change; "
+                                       "reload and try again"))
+
     return app
 
 
