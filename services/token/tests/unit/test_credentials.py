@@ -223,18 +223,31 @@ def test_internal_principal_counts_failures_by_the_given_address(app, client,
     assert keys == {"account:alice", "address:192.0.2.1"}
 
 
-@pytest.mark.parametrize(("proxies", "expected"), [("1", "address:203.0.113.7"),
-                                                   ("0", "address:127.0.0.1")])
+@pytest.mark.parametrize(("proxies", "expected"), [("127.0.0.0/8", "address:203.0.113.7"),
+                                                   ("", "address:127.0.0.1")])
 def test_client_address_comes_from_the_trusted_proxy(make_app, proxies, expected) -> None:
     from berth.token.models import LoginThrottle
     from sqlalchemy import select
 
-    app = make_app(BERTH_TOKEN_TRUSTED_PROXIES=proxies)
+    app = make_app(BERTH_TRUSTED_PROXIES=proxies)
     app.test_client().get(URL, headers={**basic("x", "wrong"),
                                         "X-Forwarded-For": "198.51.100.1, 203.0.113.7"})
     with app.extensions["berth.token"].runtime.sessions() as session:
         keys = set(session.scalars(select(LoginThrottle.key)).all())
     assert keys == {"account:x", expected}
+
+
+def test_client_cannot_pick_its_address_when_not_behind_a_trusted_proxy(make_app) -> None:
+    from berth.token.models import LoginThrottle
+    from sqlalchemy import select
+
+    app = make_app()
+    app.test_client().get(URL, headers={**basic("x", "wrong"),
+                                        "X-Forwarded-For": "198.51.100.1"},
+                          environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    with app.extensions["berth.token"].runtime.sessions() as session:
+        keys = set(session.scalars(select(LoginThrottle.key)).all())
+    assert keys == {"account:x", "address:203.0.113.7"}
 
 
 def test_admin_unlocks_with_enabled_true(make_app) -> None:

@@ -25,7 +25,6 @@ from berth.token.services.refresh import RefreshTokenService
 from berth.token.services.throttle import Throttle, ThrottlePolicy
 from berth.token.services.users import UserService
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -91,12 +90,10 @@ def build_services(config: TokenConfig, *, runtime: Runtime | None = None,
 def create_app(config: TokenConfig | None = None, **collaborators: Any) -> Flask:
     """The token service's Flask app."""
     config = config or load_config()
-    app = base_app("token", __name__, log_level=config.log_level)
-    if config.trusted_proxies > 0:
-        # Behind the ingress every request comes from nginx; without this the
-        # per-address throttle would lump all clients together.
-        app.wsgi_app = ProxyFix(app.wsgi_app,  # type: ignore[method-assign]
-                                x_for=config.trusted_proxies)
+    # Behind the ingress and the web UI every request comes from a proxy: the
+    # per-address throttle needs the client's address, believed only from them.
+    app = base_app("token", __name__, log_level=config.log_level,
+                   trusted_proxies=config.trusted_proxies)
     services = build_services(config, **collaborators)
     app.extensions["berth.token"] = services
     install_session(app, services.runtime.sessions)

@@ -93,10 +93,6 @@ class TokenConfig(CommonSettings):
     password_cache_ttl: int = setting(
         "BERTH_PASSWORD_CACHE_TTL", default=60, parse=int,
         help="seconds a verified password is remembered in-process; 0 disables")
-    trusted_proxies: int = setting(
-        "BERTH_TOKEN_TRUSTED_PROXIES", default=1, parse=int,
-        help="proxies (the ingress) whose X-Forwarded-For is believed; the client "
-             "address drives per-address throttling")
     catalog_timeout: float = setting("BERTH_TOKEN_CATALOG_TIMEOUT", default=3.0,
                                      parse=float)
     ldap_enabled: bool = setting("BERTH_LDAP_ENABLED", default=False, parse=parse_bool)

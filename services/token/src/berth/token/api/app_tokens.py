@@ -7,11 +7,11 @@ from typing import Any
 
 from berth.common.db import get_session
 from berth.common.errors import Denied, NotFound
-from berth.common.web import request_data
+from berth.common.web import client_address, request_data
 from berth.token.api.support import acting_user, iso, services
 from berth.token.models import ApplicationToken, User
 from berth.token.services.users import actor_of
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 bp = Blueprint("application_tokens", __name__)
 
@@ -49,7 +49,7 @@ def create_token(user_id: int) -> tuple[Response, int]:
     session = get_session()
     token, plain = services().tokens.create(
         session, owner, application if isinstance(application, str) else "",
-        actor=actor_of(acting, request.remote_addr))
+        actor=actor_of(acting, client_address()))
     session.commit()
     return jsonify({"id": token.id, "application": token.application,
                     "plain_token": plain}), 201
@@ -63,6 +63,6 @@ def delete_token(token_id: int) -> tuple[str, int]:
     token = services().tokens.get(session, token_id)
     if not acting.admin and token.user_id != acting.id:
         raise NotFound("application token not found")
-    services().tokens.destroy(session, token, actor=actor_of(acting, request.remote_addr))
+    services().tokens.destroy(session, token, actor=actor_of(acting, client_address()))
     session.commit()
     return "", 204

@@ -16,6 +16,7 @@ from berth.common.errors import (
     Unauthorized,
     Unavailable,
 )
+from berth.common.web import client_address
 from berth.token.app import TokenServices
 from berth.token.errors import (
     DIRECTORY_UNAVAILABLE,
@@ -50,7 +51,7 @@ def login(username: str, secret: str, *, client: str, address: str | None = None
     """Authenticate in a transaction of its own, so failures are recorded
     (throttling, events) even though the request then fails."""
     svc = services()
-    addr = request.remote_addr or "" if address is None else address
+    addr = client_address() if address is None else address
     with svc.runtime.sessions() as session:
         try:
             result = svc.credentials.authenticate(session, username, secret,

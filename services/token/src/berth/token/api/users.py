@@ -8,6 +8,7 @@ from typing import Any
 from berth.common.db import get_session
 from berth.common.errors import BadRequest, Denied, Invalid, NotFound, Unauthorized
 from berth.common.web import (
+    client_address,
     field,
     nested,
     page_params,
@@ -30,7 +31,7 @@ from berth.token.errors import (
 )
 from berth.token.models import User
 from berth.token.services.users import Changes, actor_of
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 bp = Blueprint("users", __name__)
 SORT_KEYS = ("id", "username", "email", "created_at", "updated_at", "admin",
@@ -94,7 +95,7 @@ def create_user() -> tuple[Response, int]:
             password=field(body, "password", required=not bot, max_length=1024),
             display_name=field(body, "display_name", required=False),
             admin=bool(field(body, "admin", required=False, kind=bool)), bot=bot,
-            actor=actor_of(acting, request.remote_addr))
+            actor=actor_of(acting, client_address()))
     session.commit()
     return jsonify(user_json(user)), 201
 
@@ -135,7 +136,7 @@ def update_user(ref: str) -> Response:
         enabled=field(body, "enabled", required=False, kind=bool))
     session = get_session()
     services().users.update(session, user, changes, acting=acting,
-                            actor=actor_of(acting, request.remote_addr))
+                            actor=actor_of(acting, client_address()))
     if changes.enabled and acting.admin:
         # Sending enabled=true is also how an admin unlocks a locked account.
         services().credentials.throttle.clear(session, user.username)
@@ -165,7 +166,7 @@ def delete_user(ref: str) -> tuple[str, int]:
     session = get_session()
     user = services().users.get(session, int(ref))
     services().users.delete(session, user, acting=acting,
-                            actor=actor_of(acting, request.remote_addr))
+                            actor=actor_of(acting, client_address()))
     session.commit()
     return "", 204
 
@@ -190,7 +191,7 @@ def bootstrap() -> tuple[Response, int]:
         raise BadRequest("you can only use this when there are no users on the system",
                          code=ALREADY_BOOTSTRAPPED)
     token, plain = svc.tokens.create(session, user, "bootstrap",
-                                     actor=actor_of(user, request.remote_addr))
+                                     actor=actor_of(user, client_address()))
     session.commit()
     return jsonify({"id": token.id, "application": token.application,
                     "plain_token": plain}), 201
