@@ -70,3 +70,29 @@ def test_json_endpoints_keep_the_error_shape(client: FlaskClient) -> None:
     assert resp.status_code == 404
     assert set(resp.get_json()) == {"message", "errors"}
     assert client.get("/openapi.json").get_json()["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize(("remote", "forwarded", "expected"), [
+    ("127.0.0.1", "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # behind the ingress
+    ("203.0.113.7", "198.51.100.1", "203.0.113.7"),  # exposed: no spoofing
+])
+def test_the_browsers_real_address_is_what_the_token_service_is_told(
+        client: FlaskClient, monkeypatch: pytest.MonkeyPatch, remote: str,
+        forwarded: str, expected: str) -> None:
+    from berth.webui.api_client import ApiClient
+
+    seen: list[str | None] = []
+    original = ApiClient.with_token
+
+    def spy(self: ApiClient, token: str | None,
+            client_address: str | None = None) -> ApiClient:
+        seen.append(client_address)
+        return original(self, token, client_address)
+
+    monkeypatch.setattr(ApiClient, "with_token", spy)
+    env = {"REMOTE_ADDR": remote}
+    csrf = csrf_of(client)
+    client.post("/login", data={"username": "alice", "password": "alice-password",
+                                "csrf_token": csrf},
+                headers={"X-Forwarded-For": forwarded}, environ_base=env)
+    assert seen and set(seen) == {expected}

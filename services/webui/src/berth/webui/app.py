@@ -34,7 +34,8 @@ def create_app(config: WebuiConfig | None = None, *,
                api: ApiClient | None = None) -> Flask:
     """Build the web UI for ``config`` (default: from the environment)."""
     config = config or load(WebuiConfig)
-    app = base_app(SERVICE, __name__, log_level=config.log_level)
+    app = base_app(SERVICE, __name__, log_level=config.log_level,
+                   trusted_proxies=config.trusted_proxies)
     app.config.update(
         SECRET_KEY=resolve_secret_key(config),
         SESSION_COOKIE_NAME="berth_session",

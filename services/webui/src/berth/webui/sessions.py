@@ -11,9 +11,10 @@ from typing import Any, TypeVar, cast
 
 import jwt
 import structlog
+from berth.common.web import client_address
 from berth.webui.api_client import ApiClient, ApiError, ServiceDown, TokenPair
 from berth.webui.security import rotate_csrf
-from flask import current_app, g, request, session
+from flask import current_app, g, session
 
 log = structlog.get_logger(__name__)
 
@@ -95,7 +96,7 @@ def _fresh_token() -> str | None:
 def api() -> ApiClient:
     """The API client acting as the signed-in user (or anonymously)."""
     if "webui_api" not in g:
-        g.webui_api = _client().with_token(_fresh_token(), request.remote_addr)
+        g.webui_api = _client().with_token(_fresh_token(), client_address())
     client: ApiClient = g.webui_api
     return client
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import structlog
+from berth.common.web import client_address
 from berth.webui.api_client import ApiClient, ApiError, ServiceDown
 from berth.webui.metrics import LOGINS
 from berth.webui.security import safe_next
@@ -25,7 +26,7 @@ bp = Blueprint("auth", __name__)
 
 def _client() -> ApiClient:
     client: ApiClient = current_app.extensions["berth.webui.api"]
-    return client.with_token(None, request.remote_addr)
+    return client.with_token(None, client_address())
 
 
 def _login_error(exc: ApiError) -> str:
