@@ -5,17 +5,21 @@ agree with what the clients pushed, nothing lost, nothing doubled)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
+from berth.common.testing import MYSQL_ADMIN_URL
+from sqlalchemy import create_engine, text
 
 from tests.e2e.support.clients import Result, Skopeo
 from tests.e2e.support.oci import simple_image
@@ -180,6 +184,45 @@ class Faults:
     def healthy(self, *parts: str) -> bool:
         """True when every part's health endpoint answers 200."""
         return all(self.health(p) == 200 for p in parts)
+
+    # -- outages of the engines (shared with other tests: scoped to this stack) --
+    @contextmanager
+    def bus_outage(self) -> Iterator[None]:
+        """RabbitMQ gone for this stack: every connection to its vhost is closed
+        and new ones are refused (a connection limit of 0) until the block ends.
+        The broker itself keeps running for everyone else on the machine."""
+        vhost = self.stack.env["BERTH_AMQP_URL"].rsplit("/", 1)[1]
+        ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+        subprocess.run([ctl, "-q", "set_vhost_limits", "-p", vhost,
+                        '{"max-connections": 0}'], check=True, capture_output=True)
+        try:
+            subprocess.run([ctl, "-q", "close_all_connections", "-p", vhost,
+                            "fault injection"], check=True, capture_output=True)
+            yield
+        finally:
+            subprocess.run([ctl, "-q", "clear_vhost_limits", "-p", vhost],
+                           check=True, capture_output=True)
+
+    @contextmanager
+    def database_outage(self) -> Iterator[None]:
+        """MariaDB gone for this stack: its account is locked (new connections
+        refused) and every open connection is killed, as a server restart
+        would; other databases on the server are untouched."""
+        user = self.stack.env["FAULTS_DB_USER"]
+        admin = create_engine(MYSQL_ADMIN_URL)
+        try:
+            with admin.begin() as conn:
+                conn.execute(text(f"ALTER USER '{user}'@'%' ACCOUNT LOCK"))
+                ids = conn.scalars(text(
+                    "SELECT id FROM information_schema.processlist WHERE user = :u"),
+                    {"u": user}).all()
+                for conn_id in ids:
+                    conn.execute(text(f"KILL CONNECTION {int(conn_id)}"))
+            yield
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f"ALTER USER '{user}'@'%' ACCOUNT UNLOCK"))
+            admin.dispose()
 
     # -- what Berth recorded -------------------------------------------------
     def api(self, method: str, path: str, **kw: Any) -> requests.Response:

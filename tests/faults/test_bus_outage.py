@@ -1,0 +1,28 @@
+"""Scenario 2: RabbitMQ goes away for this stack mid-stream (every connection
+closed, new ones refused) and comes back. Outboxes hold what could not be
+published; consumers reconnect; health reports the outage while it lasts."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.e2e.support.stack import RunningStack
+from tests.faults.support import PUSHES, Admin, Faults, PushStream
+
+OUTAGE = 15.0
+
+
+def test_bus_outage_loses_and_doubles_nothing(
+        fstack: RunningStack, admin: Admin, faults: Faults, tmp_path: Path) -> None:
+    stream = PushStream(fstack, admin.creds, "fault-bus", tmp_path).start()
+    stream.wait_for(PUSHES // 4)
+    with faults.bus_outage():
+        faults.wait_until(lambda: faults.health("syncer") == 503, OUTAGE,
+                          "the syncer's health to report the bus outage")
+        time.sleep(OUTAGE)
+        assert faults.health("catalog") == 503
+    faults.wait_until(lambda: faults.healthy("token", "catalog", "syncer", "audit"),
+                      60, "every service to report healthy again")
+    outcomes = stream.finish()
+    faults.assert_converges("fault-bus", outcomes)
