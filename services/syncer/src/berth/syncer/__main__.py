@@ -1,4 +1,4 @@
-"""``python -m berth.syncer migrate|worker``."""
+"""``python -m berth.syncer migrate|worker|scanner|osv-refresh``."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from berth.common.migrations import upgrade
 from berth.syncer.config import load_config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-USAGE = "usage: python -m berth.syncer migrate|worker"
+USAGE = "usage: python -m berth.syncer migrate|worker|scanner|osv-refresh"
+COMMANDS = {"migrate", "worker", "scanner", "osv-refresh"}
 
 
 def main(argv: list[str]) -> int:
     """Run one command; return the exit status."""
-    if len(argv) != 1 or argv[0] not in {"migrate", "worker"}:
+    if len(argv) != 1 or argv[0] not in COMMANDS:
         print(USAGE, file=sys.stderr)
         return 2
     config = load_config()
@@ -31,6 +32,15 @@ def main(argv: list[str]) -> int:
             upgrade(MIGRATIONS, engine, "syncer")
         finally:
             engine.dispose()
+        return 0
+    if argv[0] == "osv-refresh":
+        from berth.syncer.scanning.refresh import main as refresh
+
+        return refresh(config)
+    if argv[0] == "scanner":
+        from berth.syncer.scanning.worker import run_scanner
+
+        run_scanner(config, stop_on_signals())
         return 0
     from berth.syncer.worker import run_worker
 

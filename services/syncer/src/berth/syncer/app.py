@@ -15,6 +15,9 @@ from berth.syncer.config import SyncerConfig, load_config
 from berth.syncer.models import OUTBOX
 from berth.syncer.openapi import document
 from berth.syncer.registries import RegistryDirectory
+from berth.syncer.scanning import api as scanning_api
+from berth.syncer.scanning.scanner import Scanner, build_scanner
+from berth.syncer.scanning.tags import CatalogTags, TagResolver
 from berth.syncer.services.manifests import ManifestService
 from berth.syncer.services.notifications import NotificationService
 from berth.syncer.services.reconcile import ClientFor, Reconciler
@@ -69,7 +72,9 @@ def build_reconciler(config: SyncerConfig, runtime: Runtime,
 def create_app(config: SyncerConfig | None = None, *, runtime: Runtime | None = None,
                authenticator: Authenticator | None = None,
                directory: RegistryDirectory | None = None,
-               client_for: ClientFor | None = None) -> Flask:
+               client_for: ClientFor | None = None,
+               tag_resolver: TagResolver | None = None,
+               scanner: Scanner | None = None) -> Flask:
     """Build the syncer's Flask app; collaborators may be passed in (tests)."""
     config = config or load_config()
     runtime = runtime or build_runtime(config, service="syncer",
@@ -78,6 +83,7 @@ def create_app(config: SyncerConfig | None = None, *, runtime: Runtime | None = 
     directory = directory or build_directory(config)
     client_for = client_for or ClientPool(config)
     app = base_app("syncer", __name__, log_level=config.log_level,
+                   trusted_proxies=config.trusted_proxies,
                    max_body=MAX_BODY_BYTES)
     install_session(app, runtime.sessions)
     install_auth(app, authenticator or remote_authenticator(
@@ -90,6 +96,8 @@ def create_app(config: SyncerConfig | None = None, *, runtime: Runtime | None = 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(sync.bp)
     app.register_blueprint(internal.bp)
+    scanning_api.install(app, tag_resolver or CatalogTags(config.catalog_url, directory),
+                         scanner or build_scanner(config))
     install_health(app, HealthChecks(runtime, directory, client_for))
 
     @app.get("/openapi.json")

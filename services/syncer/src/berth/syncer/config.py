@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from berth.common.config import (
@@ -13,6 +14,7 @@ from berth.common.config import (
     load,
     parse_bool,
     parse_choice,
+    parse_list,
     setting,
     sqlite_default,
 )
@@ -43,6 +45,10 @@ def _public_hostname(env: Mapping[str, str]) -> str:
 
 def _service_default(env: Mapping[str, str]) -> str:
     return env.get("BERTH_REGISTRY_HOSTNAME") or _public_hostname(env)
+
+
+def _osv_dir_default(env: Mapping[str, str]) -> Path:
+    return berth_home(env) / "osv"
 
 
 def _notify_secret_default(env: Mapping[str, str]) -> Secret:
@@ -90,6 +96,29 @@ class SyncerConfig(CommonSettings):
     registry_notification_secret: Secret = setting(  # noqa: RUF009 - a field spec
         "BERTH_REGISTRY_NOTIFICATION_SECRET", default=_notify_secret_default,
         secret=True, help="bearer secret the registry sends with notifications")
+    # -- scanning (the ``scanner`` process) --------------------------------
+    scanner: str = setting("BERTH_SCANNER", default="osv", parse=parse_choice("osv"),
+                           help="scanner backend (osv: Berth's own, offline)")
+    osv_dir: Path = setting("BERTH_OSV_DIR", default=_osv_dir_default,
+                            parse=lambda v: Path(v).resolve(),
+                            help="directory of OSV advisories (JSON documents)")
+    osv_url: str = setting("BERTH_OSV_URL",
+                           default="https://osv-vulnerabilities.storage.googleapis.com",
+                           help="where osv-refresh downloads <ecosystem>/all.zip")
+    osv_ecosystems: tuple[str, ...] = setting(
+        "BERTH_OSV_ECOSYSTEMS", default=("Debian", "Ubuntu", "Alpine", "PyPI"),
+        parse=parse_list, help="ecosystems osv-refresh downloads")
+    scan_on_push: bool = setting("BERTH_SCAN_ON_PUSH", default=True, parse=parse_bool,
+                                 help="scan every newly pushed manifest digest")
+    scan_poll_interval: float = setting("BERTH_SCAN_POLL_INTERVAL", default=2.0,
+                                        parse=_positive_float,
+                                        help="seconds between looks for queued scans")
+    scan_stale_after: float = setting("BERTH_SCAN_STALE_AFTER", default=1800.0,
+                                      parse=_positive_float,
+                                      help="seconds after which a silent scan is retried")
+    scan_max_file_bytes: int = setting("BERTH_SCAN_MAX_FILE_BYTES",
+                                       default=64 * 1024 * 1024, parse=_positive_int,
+                                       help="largest package database file read")
 
     @property
     def deletes(self) -> bool:

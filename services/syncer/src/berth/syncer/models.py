@@ -109,3 +109,31 @@ class SyncLock(Base):
     owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ImageScan(Base):
+    """The scan of one manifest digest: status, inventory and findings.
+
+    Keyed by digest: the same image in several repositories is scanned once.
+    ``registry`` and ``repository`` say where it was last seen (where to read it).
+    """
+
+    __tablename__ = "image_scans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(100), unique=True)
+    service: Mapped[str] = mapped_column("registry", String(255))
+    repository: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # none, working, done, failed
+    scanner: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    db_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(Timestamp)
+    started_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    os: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    summary: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)
+    findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    inventory: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -1,0 +1,1 @@
+"""Security scanning: inventory, SBOM and known vulnerabilities per image digest."""
