@@ -11,15 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from bench import (
     audit_bench,
-    plot,
     catalog_bench,
     footprint,
+    plot,
     pull_bench,
     push_visible,
     reconcile_bench,
@@ -30,10 +31,10 @@ from bench.setup import bootstrap_admin
 from tests.e2e.support.stack import RunningStack
 
 QUICK: dict[str, Any] = {
-    "token_seconds": 5, "pulls": 5, "pushes": 20, "pushes_mysql": 20,
+    "token_seconds": 4, "pulls": 5, "pushes": 15, "pushes_mysql": 15,
     "reconcile": [50, 100, 200],
-    "catalog": [500, 1000, 2000], "webui": [250, 500, 1000], "requests": 100,
-    "audit_ingest": 5000, "audit": [5000, 10000, 20000], "audit_queries": 50}
+    "catalog": [500, 1000, 2000], "webui": [250, 500, 1000], "requests": 60,
+    "audit_ingest": 1500, "audit": [5000, 10000, 20000], "audit_queries": 40}
 FULL: dict[str, Any] = {
     "token_seconds": 20, "pulls": 20, "pushes": 200, "pushes_mysql": 200,
     "reconcile": [500, 2000, 5000],
@@ -135,11 +136,20 @@ def run(sizes: dict[str, Any], only: set[str], full: bool, scratch: Path) -> lis
     rows: list[Row] = []
     if only & {"token", "pull", "push", "footprint"} or (
             not full and only & {"catalog", "audit"}):
-        rows += embedded_pass(scratch, sizes, only, full)
+        rows += _timed("embedded stack", embedded_pass, scratch, sizes, only, full)
     if "reconcile" in only:
-        rows += reconcile_bench.run(sizes["reconcile"], scratch)
+        rows += _timed("reconcile", reconcile_bench.run, sizes["reconcile"], scratch)
     if "mysql" in only:
-        rows += mysql_pass(scratch, sizes, only, full)
+        rows += _timed("MariaDB + RabbitMQ stack", mysql_pass, scratch, sizes, only,
+                       full)
+    return rows
+
+
+def _timed(what: str, func: Any, *args: Any) -> list[Row]:
+    started = time.monotonic()
+    rows: list[Row] = func(*args)
+    print(f"bench: {what} took {time.monotonic() - started:.0f} s", file=sys.stderr,
+          flush=True)
     return rows
 
 

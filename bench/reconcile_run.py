@@ -72,8 +72,8 @@ def run_script(registry_url: str, parallelism: int = 8, page: int = 100
     http = requests.Session()
     http.mount("http://", HTTPAdapter(pool_connections=parallelism * 2,
                                       pool_maxsize=parallelism * 2))
-    accept = ", ".join(["application/vnd.oci.image.manifest.v1+json",
-                        "application/vnd.docker.distribution.manifest.v2+json"])
+    accept = ("application/vnd.oci.image.manifest.v1+json, "
+              "application/vnd.docker.distribution.manifest.v2+json")
 
     def pages(url: str | None, key: str) -> Iterable[list[str]]:
         while url:

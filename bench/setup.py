@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
-
 from berth.common.gunicorn_defaults import settings as gunicorn_settings
+
 from tests.e2e.support.stack import RunningStack, free_port_block
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,11 +29,11 @@ def run(stack: RunningStack, app_token: str, seconds: int) -> list[Row]:
             _basic(*ADMIN)),
     }
     with gunicorn_baseline() as base_url:
-        wrk.run(base_url + "/v2/token", seconds=2)  # warm up
+        wrk.run(base_url + "/v2/token", seconds=1)  # warm up
         baseline = wrk.run(base_url + "/v2/token", seconds=seconds)
     rows = []
     for case, (url, headers) in cases.items():
-        wrk.run(url, seconds=2, headers=headers)  # warm caches and pools
+        wrk.run(url, seconds=1, headers=headers)  # warm caches and pools
         got = wrk.run(url, seconds=seconds, headers=headers)
         ratio = got.rps / baseline.rps if baseline.rps else None
         met = None
@@ -49,4 +49,4 @@ def run(stack: RunningStack, app_token: str, seconds: int) -> list[Row]:
     return rows
 
 
-__all__ = ["run", "bootstrap_admin"]
+__all__ = ["bootstrap_admin", "run"]

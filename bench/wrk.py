@@ -33,8 +33,13 @@ def run(url: str, *, seconds: int, connections: int = 16, threads: int = 2,
            "--timeout", "5s"]
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True,
+    out = subprocess.run(cmd + [url], check=False, capture_output=True, text=True,
                          timeout=seconds + 60).stdout
+    return parse(out)
+
+
+def parse(out: str) -> Load:
+    """wrk's ``--latency`` report as a Load."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
