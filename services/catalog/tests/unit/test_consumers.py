@@ -162,3 +162,30 @@ def test_reconcile_confirmation_keeps_author_and_push_time(world: Any) -> None:
                   occurred_at=datetime.now(UTC) + timedelta(hours=2))
     moved = tags(world, "alice/app")[0]
     assert moved["digest"] == D2 and moved["author"] == {"id": None, "name": None}
+
+
+def test_old_api_token_does_not_restore_admin_in_the_mirror(world: Any) -> None:
+    boss = world.user("boss", admin=True)
+    world.deliver(UserUpdated(user_id=boss.id, username="boss", admin=False,
+                              enabled=True, changes=["admin"]))
+    boss.get("/api/v1/teams")  # a JWT issued before the change still says adm
+    with world.session() as s:
+        row = s.get(User, boss.id)
+        assert row is not None and row.admin is False
+
+
+def test_name_reused_by_a_new_user_replaces_the_stale_mirror_row(world: Any) -> None:
+    world.deliver(UserCreated(user_id=20, username="dana"))
+    world.deliver(UserCreated(user_id=21, username="dana"))  # deletion never seen
+    with world.session() as s:
+        assert s.get(User, 20) is None and s.get(User, 21) is not None
+
+
+def test_personal_namespace_avoids_a_taken_name(world: Any) -> None:
+    owner = world.user("owner")
+    world.team(owner, "devs")
+    world.namespace(owner, "devs", "devs")
+    world.deliver(UserCreated(user_id=30, username="devs"))
+    with world.session() as s:
+        ns = s.scalar(select(Namespace).where(Namespace.owner_user_id == 30))
+        assert ns is not None and ns.name == "devs-30"

@@ -36,14 +36,18 @@ def ctx(*, login: bool = False) -> Ctx:
     actor = actor_of(principal, request.remote_addr)
     if principal.kind in ("user", "bot") and principal.id is not None:
         known = session.get(User, principal.id)
+        # An API token's admin claim may be up to a token lifetime old: it
+        # decides this request, but only events and authorize calls (fresh
+        # from the token service) change the mirror's flag.
         user = upsert_user(session, principal.id, principal.username,
-                           admin=principal.admin, bot=principal.kind == "bot")
+                           admin=principal.admin if known is None else None,
+                           bot=principal.kind == "bot")
         if known is None:
             ensure_user_everywhere(session, user, lambda e: st.runtime.outbox.add(
                 session, e, actor=actor))
         session.commit()  # the mirror row must outlive a failing request
         subject = Subject(kind=principal.kind, user_id=user.id, username=user.username,
-                          admin=user.admin, enabled=user.enabled)
+                          admin=principal.admin, enabled=user.enabled)
     if not subject.enabled:
         raise Unauthorized("this account is disabled")
     return Ctx(session=session, outbox=st.runtime.outbox, knobs=st.knobs,
