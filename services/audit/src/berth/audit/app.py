@@ -26,7 +26,8 @@ def create_app(config: AuditConfig | None = None, *,
     """Build the app; tests pass a config, an authenticator with static keys and
     optionally a runtime sharing their engine."""
     config = config or load(AuditConfig)
-    app = base_app("audit", __name__, log_level=config.log_level)
+    app = base_app("audit", __name__, log_level=config.log_level,
+                   trusted_proxies=config.trusted_proxies)
     runtime = runtime or build_runtime(config, service="audit",
                                        database_url=config.database_url,
                                        outbox_table=OUTBOX)
