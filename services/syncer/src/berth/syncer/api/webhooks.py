@@ -6,6 +6,7 @@ from typing import Any
 
 import structlog
 from berth.common.db import get_session
+from berth.common.web import client_address
 from berth.syncer import metrics
 from berth.syncer.errors import BadNotification, NotificationRefused
 from berth.syncer.services.notifications import MalformedNotification, parse
@@ -30,7 +31,7 @@ def receive() -> tuple[Response, int]:
     registry = state.directory.by_secret(secret) if secret else None
     if registry is None:
         metrics.NOTIFICATION_REQUESTS.labels("refused").inc()
-        log.warning("notification_refused", remote=request.remote_addr)
+        log.warning("notification_refused", remote=client_address())
         raise NotificationRefused("a registry notification secret is required",
                                   headers={"WWW-Authenticate": 'Bearer realm="berth"'})
     # The registry sends application/vnd.docker.distribution.events.v2+json.
