@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from berth.syncer.scanning.openapi import paths as scanning_paths
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -67,7 +69,7 @@ LIST_PARAMS = [
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
-    return {
+    doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "Berth syncer", "version": "1.0.0",
                  "description": "Registry notifications, the reconcile, and "
@@ -167,3 +169,5 @@ def document() -> dict[str, Any]:
                 "503": _json({"type": "object"}, "Unhealthy")}}},
         },
     }
+    doc["paths"].update(scanning_paths())
+    return doc
