@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from berth.syncer.config import load_config
 
 
@@ -21,7 +23,8 @@ def test_openapi_lists_every_route(app, client):
     doc = client.get("/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     assert client.get("/api/v1/syncer/openapi.json").get_json() == doc
-    rules = {r.rule.replace("<int:run_id>", "{run_id}") for r in app.url_map.iter_rules()}
+    rules = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule)
+             for r in app.url_map.iter_rules()}
     for path in doc["paths"]:
         assert path in rules
 
