@@ -36,6 +36,7 @@ TOPOLOGY: dict[str, tuple[str, ...]] = {
     "syncer": ("catalog.tag.delete_requested", "catalog.registry.#",
                "catalog.repository.deleted"),
     "webhooks": ("registry.manifest.#",),
+    "scanner": ("registry.manifest.pushed",),
 }
 
 
