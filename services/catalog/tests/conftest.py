@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from berth.catalog.app import create_app
+from berth.catalog.app import create_app, default_registry_spec
 from berth.catalog.config import CatalogConfig
 from berth.catalog.consumers import CONSUMER, make_handler
 from berth.catalog.models import PROCESSED, Base
+from berth.catalog.services.registries import ensure_registry
 from berth.catalog.services.registry_ops import ManifestGone, RegistryDown
 from berth.catalog.services.users import ensure_user_everywhere, upsert_user
 from berth.common.auth import API_AUDIENCE, Authenticator, JwksKeys, Principal
 from berth.common.config import load
 from berth.common.consumer import ConsumerWorker
+from berth.common.db import transaction
 from berth.common.events.base import Envelope
 from berth.common.events.registry import ManifestPushed
 from berth.common.migrations import upgrade
@@ -232,30 +234,61 @@ def make_config(db_url: str, home: Path, **overrides: Any) -> CatalogConfig:
     return load(CatalogConfig, env, database_url=db_url, **overrides)
 
 
-@pytest.fixture
-def make_world(db_url: str, tmp_path: Path, signer: Signer) -> Iterator[Any]:
-    apps: list[Flask] = []
+@pytest.fixture(scope="session")
+def app_cache() -> Iterator[dict[Any, tuple[Flask, RecordingBus, FakeRegistry]]]:
+    """Apps by (database, overrides): building one costs more than a test."""
+    cache: dict[Any, tuple[Flask, RecordingBus, FakeRegistry]] = {}
+    yield cache
+    for app, _, _ in cache.values():
+        app.extensions["berth.catalog"].runtime.engine.dispose()
 
-    def build(fresh: bool = False, **overrides: Any) -> World:
-        if fresh and not db_url.startswith("sqlite"):
-            for app in apps:  # one shared MariaDB database: start from empty
-                app.extensions["berth.catalog"].runtime.engine.dispose()
-            _empty(db_url)
-        config = make_config(db_url, tmp_path, **overrides)
-        bus = RecordingBus()
-        reg = FakeRegistry()
-        auth = Authenticator(keys=JwksKeys(static=signer.public_keys()),
-                             credentials=lambda u, s, a: None,
-                             internal_secret=INTERNAL_SECRET, issuer=ISSUER)
-        app = create_app(config, authenticator=auth, registry_ops=reg,
-                         bus=bus,  # type: ignore[arg-type]
-                         create_schema=db_url.startswith("sqlite"))
-        app.config["TESTING"] = True
-        apps.append(app)
+
+def _reset(app: Flask) -> None:
+    """Empty the app's database and ensure the default registry again."""
+    state = app.extensions["berth.catalog"]
+    with state.runtime.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(delete(table))
+    with transaction(state.runtime.sessions) as session:
+        ensure_registry(session, default_registry_spec(state.config))
+
+
+@pytest.fixture
+def make_world(db_url: str, tmp_path: Path, signer: Signer,
+               app_cache: dict[Any, tuple[Flask, RecordingBus, FakeRegistry]],
+               ) -> Iterator[Any]:
+    """Build a world; ``new_app=True`` for a test that changes the app itself.
+    Every world starts from an empty database with the default registry."""
+    own: list[Flask] = []
+
+    def build(new_app: bool = False, **overrides: Any) -> World:
+        key = (db_url, tuple(sorted(overrides.items())))
+        if not new_app and key in app_cache:
+            app, bus, reg = app_cache[key]
+            _reset(app)
+            bus.published.clear()
+            reg.deleted.clear()
+            reg.down = reg.gone = False
+        else:
+            if not db_url.startswith("sqlite"):
+                _empty(db_url)
+            config = make_config(db_url, tmp_path, **overrides)
+            bus, reg = RecordingBus(), FakeRegistry()
+            auth = Authenticator(keys=JwksKeys(static=signer.public_keys()),
+                                 credentials=lambda u, s, a: None,
+                                 internal_secret=INTERNAL_SECRET, issuer=ISSUER)
+            app = create_app(config, authenticator=auth, registry_ops=reg,
+                             bus=bus,  # type: ignore[arg-type]
+                             create_schema=db_url.startswith("sqlite"))
+            app.config["TESTING"] = True
+            if new_app:
+                own.append(app)
+            else:
+                app_cache[key] = (app, bus, reg)
         return World(app, app.test_client(), bus, reg, signer, itertools.count(100))
 
     yield build
-    for app in apps:
+    for app in own:
         app.extensions["berth.catalog"].runtime.engine.dispose()
 
 

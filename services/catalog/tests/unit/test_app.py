@@ -71,7 +71,7 @@ def test_disabled_user_token_is_refused(world: Any) -> None:
 
 
 def test_portus_auth_goes_through_the_credential_resolver(make_world: Any) -> None:
-    w = make_world()
+    w = make_world(new_app=True)
     carol = w.user("carol")
     auth = w.app.extensions["berth.authenticator"]
     auth.credentials = lambda user, secret, addr: (
@@ -95,8 +95,10 @@ def test_openapi_documents_only_real_routes(world: Any) -> None:
             adapter.match(concrete, method=method.upper())  # raises if unknown
 
 
-def test_integrity_race_is_a_409(world: Any) -> None:
+def test_integrity_race_is_a_409(make_world: Any) -> None:
     from sqlalchemy.exc import IntegrityError
+
+    world = make_world(new_app=True)
 
     @world.app.get("/boom")
     def boom() -> None:

@@ -146,8 +146,8 @@ def test_registries_for_the_syncer(world: Any) -> None:
 
 
 def test_default_registry_is_ensured_once(make_world: Any) -> None:
-    first = make_world()
-    second = make_world()  # a second app start on the same database: no duplicate
+    first = make_world(new_app=True)
+    second = make_world(new_app=True)  # a second start on the same database
     for w in (first, second):
         regs = w.client.get("/internal/v1/registries",
                             headers=w.internal()).get_json()["registries"]
