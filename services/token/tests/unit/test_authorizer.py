@@ -96,6 +96,16 @@ def test_anything_but_a_matching_answer_is_unavailable(catalog, status, answer) 
         CatalogAuthorizer(url, "s").authorize(ANONYMOUS, "reg", ASKED)
 
 
+def test_a_scope_the_catalog_refuses_is_a_bad_request(catalog) -> None:
+    from berth.common.errors import BadRequest
+
+    state, url = catalog
+    state.status, state.answer = 400, {"message": "invalid repository name"}
+    with pytest.raises(BadRequest) as err:
+        CatalogAuthorizer(url, "s").authorize(ANONYMOUS, "reg", ASKED)
+    assert err.value.code == "SCOPE_INVALID"
+
+
 def test_unreachable_catalog_is_unavailable() -> None:
     authorizer = CatalogAuthorizer(f"http://127.0.0.1:{free_port()}", "s", timeout=1)
     with pytest.raises(Unavailable):

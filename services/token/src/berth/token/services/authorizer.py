@@ -8,9 +8,9 @@ from typing import Any, Protocol
 
 import structlog
 from berth.common.auth import INTERNAL_HEADER, Principal
-from berth.common.errors import Unavailable
+from berth.common.errors import BadRequest, Unavailable
 from berth.common.http import make_session
-from berth.token.errors import CATALOG_UNAVAILABLE
+from berth.token.errors import CATALOG_UNAVAILABLE, SCOPE_INVALID
 from berth.token.services.scopes import Scope, intersect
 from requests import RequestException
 
@@ -47,6 +47,13 @@ class CatalogAuthorizer:
         except RequestException as exc:
             log.warning("catalog_unreachable", error=type(exc).__name__)
             raise _unavailable() from exc
+        if resp.status_code == 400:
+            # The catalog refuses a name the scope grammar lets through (e.g. a
+            # host part: "Host:5000/app"): the request is bad, not the service
+            # down, and a 503 would have clients retry it forever.
+            log.info("catalog_refused_scope", status=400)
+            raise BadRequest("invalid scope: the repository name is not valid here",
+                             code=SCOPE_INVALID)
         if resp.status_code != 200:
             log.warning("catalog_authorize_failed", status=resp.status_code)
             raise _unavailable()
