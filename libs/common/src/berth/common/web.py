@@ -13,6 +13,8 @@ from flask import current_app, request
 from berth.common.errors import BadRequest, Invalid
 
 MAX_PER_PAGE = 100
+# The offset must fit a signed 64-bit integer: MySQL and SQLite refuse larger.
+MAX_PAGE = (2**63 - 1) // MAX_PER_PAGE
 
 
 def request_data() -> dict[str, Any]:
@@ -96,6 +98,8 @@ def page_params(sort_keys: Sequence[str], default_sort: str | None = None,
         raise Invalid("page and per_page must be integers") from exc
     if page < 1 or per_page < 1:
         raise Invalid("page and per_page must be positive")
+    if page > MAX_PAGE:
+        raise Invalid(f"page must be at most {MAX_PAGE}", detail={"field": "page"})
     sort_attr = args.get("sort_attr", default_sort or sort_keys[0])
     if sort_attr not in sort_keys:
         raise Invalid(f"sort_attr must be one of {', '.join(sort_keys)}",
