@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import create_engine, text
 
 from berth.common.app import base_app
 from berth.common.errors import Denied, Invalid, RateLimited
@@ -26,6 +27,14 @@ def make_app() -> Flask:
     @app.get("/crash")
     def crash() -> str:
         raise RuntimeError("secret internals")
+
+    @app.get("/database-down")
+    def database_down() -> str:
+        # A real OperationalError: the database file cannot be opened.
+        engine = create_engine("sqlite:////nonexistent-dir/berth.db")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return "unreachable"
 
     @app.post("/echo")
     def echo() -> str:
@@ -59,6 +68,13 @@ def test_unexpected_errors_hide_internals() -> None:
     assert resp.status_code == 500
     assert "secret internals" not in resp.get_data(as_text=True)
     assert resp.json["errors"][0]["code"] == "INTERNAL_ERROR"
+
+
+def test_database_down_is_503_without_internals() -> None:
+    resp = make_app().test_client().get("/database-down")
+    assert resp.status_code == 503
+    assert resp.json["errors"][0]["code"] == "UNAVAILABLE"
+    assert "nonexistent" not in resp.get_data(as_text=True)
 
 
 def test_oversized_body_is_413_in_the_shape() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 from flask import Flask, Response, jsonify
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = structlog.get_logger(__name__)
@@ -141,6 +142,14 @@ def install_error_handlers(app: Flask) -> None:
             if name.lower() != "content-type":
                 resp.headers[name] = value
         return resp
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(err: Exception) -> Response:
+        # Lost connections, refused logins, lock timeouts: the database is down
+        # or overloaded, not the request wrong. Clients may retry a 503.
+        log.warning("database_unavailable", error_type=type(err).__name__)
+        return error_response(Unavailable("database unavailable, try again later"))
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:
