@@ -55,6 +55,29 @@ def test_migrate_is_idempotent(tmp_path: Path) -> None:
             engine.dispose()
 
 
+def test_migrate_applies_a_changed_default_registry(tmp_path: Path) -> None:
+    from berth.catalog.config import CatalogConfig
+    from berth.common.config import load
+
+    with _url(tmp_path) as url:
+        env = {"BERTH_HOME": str(tmp_path), "BERTH_REGISTRY_HOSTNAME": "a.test:5000"}
+        migrate(load(CatalogConfig, env, database_url=url))
+        env.update({"BERTH_REGISTRY_HOSTNAME": "b.test:5000",
+                    "BERTH_REGISTRY_URL": "http://127.0.0.1:5999",
+                    "BERTH_REGISTRY_NOTIFICATION_SECRET": "new"})
+        migrate(load(CatalogConfig, env, database_url=url))
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                row = conn.execute(select(Registry.hostname, Registry.service,
+                                          Registry.url,
+                                          Registry.notification_secret)).one()
+                assert tuple(row) == ("b.test:5000", "b.test:5000",
+                                      "http://127.0.0.1:5999", "new")
+        finally:
+            engine.dispose()
+
+
 def test_usage_error_without_command() -> None:
     assert main([]) == 2
     assert main(["dance"]) == 2

@@ -30,7 +30,7 @@ def migrate(config: CatalogConfig) -> None:
     runtime = catalog_runtime(config)
     upgrade(MIGRATIONS, runtime.engine, "catalog")
     with transaction(runtime.sessions) as session:
-        ensure_registry(session, default_registry_spec(config))
+        ensure_registry(session, default_registry_spec(config), sync=True)
     log.info("migrated")
 
 

@@ -108,7 +108,7 @@ def create_app(config: CatalogConfig | None = None, *,
 def _ensure_default_registry(runtime: Runtime, config: CatalogConfig) -> None:
     try:
         with transaction(runtime.sessions) as session:
-            ensure_registry(session, default_registry_spec(config))
+            ensure_registry(session, default_registry_spec(config), sync=True)
     except (OperationalError, ProgrammingError) as exc:
         # Not migrated yet (or the database is down): `migrate` does it too.
         log.warning("default_registry_deferred", error=str(exc)[:200])

@@ -68,8 +68,10 @@ def ensure_global(session: Session, registry: Registry) -> Namespace:
     return insert_or_get(session, ns, find_ns)
 
 
-def ensure_registry(session: Session, spec: RegistrySpec) -> Registry:
-    """Idempotently create ``spec``'s registry and its global namespace."""
+def ensure_registry(session: Session, spec: RegistrySpec,
+                    sync: bool = False) -> Registry:
+    """Idempotently create ``spec``'s registry and its global namespace;
+    ``sync`` makes an existing one match ``spec`` (the configured default)."""
 
     def find() -> Registry | None:
         return session.scalar(select(Registry).where(Registry.name == spec.name))
@@ -82,8 +84,26 @@ def ensure_registry(session: Session, spec: RegistrySpec) -> Registry:
             notification_secret=spec.notification_secret,
             external_hostname=spec.external_hostname), find)
         log.info("registry_ensured", registry=spec.name, service=spec.service)
+    elif sync:
+        _sync(registry, spec)
     ensure_global(session, registry)
     return registry
+
+
+def _sync(registry: Registry, spec: RegistrySpec) -> None:
+    # The default registry is described by the configuration: a restart with
+    # a new URL, host or secret must take effect, not be ignored.
+    changed = []
+    for key in ("hostname", "service", "url"):
+        if getattr(registry, key) != getattr(spec, key):
+            setattr(registry, key, getattr(spec, key))
+            changed.append(key)
+    if spec.notification_secret and \
+            registry.notification_secret != spec.notification_secret:
+        registry.notification_secret = spec.notification_secret
+        changed.append("notification_secret")
+    if changed:
+        log.info("registry_updated_from_config", registry=spec.name, changed=changed)
 
 
 def list_registries(session: Session) -> list[Registry]:
