@@ -59,6 +59,11 @@ def test_empty_password_never_binds(slapd) -> None:
     assert LdapDirectory(settings(slapd)).authenticate("jane", "") is None
 
 
+@pytest.mark.parametrize("password", ["\u0000", "secret-jane\u0000", "\u0007x"])
+def test_password_ldap_cannot_carry_is_a_wrong_password(slapd, password) -> None:
+    assert LdapDirectory(settings(slapd)).authenticate("jane", password) is None
+
+
 def test_extra_filter_narrows_the_search(slapd) -> None:
     directory = LdapDirectory(settings(slapd, filter="(mail=*)"))
     assert directory.authenticate("jane", "secret-jane") is not None

@@ -13,7 +13,7 @@ import structlog
 from berth.token.config import LdapSettings
 from berth.token.errors import DirectoryUnavailable
 from ldap3 import NONE, SUBTREE, Connection, Server, Tls
-from ldap3.core.exceptions import LDAPBindError, LDAPException
+from ldap3.core.exceptions import LDAPBindError, LDAPException, LDAPSASLPrepError
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 
@@ -102,6 +102,10 @@ class LdapDirectory:
             try:
                 if not user_conn.bind():
                     return None
+            except LDAPSASLPrepError:
+                # A password LDAP cannot carry (e.g. a NUL): a wrong password,
+                # not a directory outage.
+                return None
             finally:
                 user_conn.unbind()
         except LDAPBindError:
