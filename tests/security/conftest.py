@@ -155,6 +155,28 @@ class Berth:
         for server in self.servers:
             server.stop()
 
+    def push(self, repository: str, tag: str = "latest", actor: str = "root") -> None:
+        """Apply a registry push notification as the catalog's worker would."""
+        import hashlib
+
+        from berth.catalog.consumers import CONSUMER, make_handler
+        from berth.catalog.models import PROCESSED
+        from berth.common.consumer import ConsumerWorker
+        from berth.common.events.base import Envelope
+        from berth.common.events.registry import ManifestPushed
+
+        state = self.catalog.extensions["berth.catalog"]
+        digest = "sha256:" + hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
+        env = Envelope.wrap(ManifestPushed(
+            registry=REGISTRY, repository=repository, digest=digest, tag=tag,
+            media_type="application/vnd.oci.image.manifest.v1+json", size=2048,
+            actor=actor), producer="syncer")
+        worker = ConsumerWorker(bus=self.catalog_bus,  # type: ignore[arg-type]
+                                name=CONSUMER, factory=state.runtime.sessions,
+                                handler=make_handler(state.runtime.outbox, state.knobs),
+                                processed=PROCESSED)
+        worker.handle_body(env.to_json())
+
     # --- calls -------------------------------------------------------------
 
     def token_call(self, method: str, path: str, **kw: Any) -> requests.Response:
