@@ -58,6 +58,7 @@ def test_list_and_show_agree(world: Any, cast: dict[str, Any]) -> None:
     body = cast["viewer"].get(f"/api/v1/repositories/{cast['repo']}").get_json()
     assert body["full_name"] == "devs/app" and body["tags_count"] == 3
     assert body["registry_hostname"] == SERVICE and body["destroyable"] is False
+    assert body["registry_service"] == SERVICE
     assert cast["owner"].get(f"/api/v1/repositories/{cast['repo']}"
                              ).get_json()["destroyable"] is True
     assert cast["owner"].get("/api/v1/repositories/99999").status_code == 404

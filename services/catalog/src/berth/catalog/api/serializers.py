@@ -109,6 +109,8 @@ def repository(r: Repository, *, stars: int, tags_count: int, starred: bool,
         "created_at": ts(r.created_at), "updated_at": ts(r.updated_at),
         "namespace": {"id": ns.id, "name": ns.name if not ns.is_global else ""},
         "registry_hostname": ns.registry_ref.reachable_hostname,
+        # The registry's token service: what events and internal calls name it by.
+        "registry_service": ns.registry_ref.service,
         "stars": stars, "tags_count": tags_count, "starred": starred}
     if destroyable is not None:
         out["destroyable"] = destroyable
