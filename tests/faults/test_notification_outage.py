@@ -31,16 +31,30 @@ def test_notification_endpoint_down_then_reconcile_closes_the_gap(
         fstack.supervisorctl("start", "syncer")
     faults.wait_until(lambda: faults.healthy("syncer"), 60, "the syncer to come back")
     outcomes = stream.finish()
-
-    resp = faults.api("POST", "/api/v1/sync", json={})
-    assert resp.status_code == 202, resp.text
-    run_id = resp.json()["id"]
-
-    def finished() -> bool:
-        run = faults.api("GET", f"/api/v1/sync/{run_id}").json()
-        return run["status"] != "running"
-
-    faults.wait_until(finished, 60, "the reconcile to finish")
-    run = faults.api("GET", f"/api/v1/sync/{run_id}").json()
+    run = faults.run_reconcile()
     assert run["status"] == "succeeded", run
     faults.assert_converges("fault-notify", outcomes)
+
+
+def test_notifications_lost_with_the_registry_are_recovered_by_reconcile(
+        fstack: RunningStack, admin: Admin, faults: Faults, tmp_path: Path) -> None:
+    """The registry keeps undelivered notifications only in memory: restarted
+    while the syncer is down, it loses them. Only the reconcile can close that
+    gap; the audit log then records those tags as ``repository.sync_add``."""
+    stream = PushStream(fstack, admin.creds, "fault-lost", tmp_path,
+                        count=PUSHES // 2).start()
+    stream.wait_for(PUSHES // 8)
+    assert "stopped" in fstack.supervisorctl("stop", "syncer")
+    try:
+        stream.wait_for(PUSHES // 4)
+        assert "started" in fstack.supervisorctl("restart", "registry")
+    finally:
+        fstack.supervisorctl("start", "syncer")
+    faults.wait_until(lambda: faults.healthy("syncer"), 60, "the syncer to come back")
+    outcomes = stream.finish()
+    # The lost notifications leave the catalog short until the reconcile runs.
+    assert len(faults.catalog_tags("fault-lost")) < len(outcomes)
+    run = faults.run_reconcile()
+    assert run["status"] == "succeeded", run
+    assert run["added"] > 0, run
+    faults.assert_converges("fault-lost", outcomes, action="repository.sync_add")
