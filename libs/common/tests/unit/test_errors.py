@@ -89,3 +89,16 @@ def test_request_id_is_echoed_or_generated() -> None:
     generated = client.get("/denied", headers={"X-Request-ID": "bad id!"})
     assert generated.headers["X-Request-ID"] != "bad id!"
     assert len(generated.headers["X-Request-ID"]) == 32
+
+
+def test_an_id_beyond_64_bits_is_a_404_not_a_crash() -> None:
+    app: Flask = base_app("test", __name__)
+
+    @app.get("/things/<int:thing_id>")
+    def thing(thing_id: int) -> str:
+        return str(thing_id)
+
+    client = app.test_client()
+    assert client.get("/things/9223372036854775807").status_code == 200
+    resp = client.get("/things/9223372036854775808")
+    assert resp.status_code == 404 and resp.get_json()["errors"]

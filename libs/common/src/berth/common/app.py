@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
 
 from berth.common.errors import install_error_handlers
 from berth.common.logging import configure_logging, install_request_logging
@@ -11,6 +12,16 @@ from berth.common.metrics import install_metrics
 from berth.common.web import parse_networks
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` bounded to a signed 64-bit column: a larger id is a 404,
+    not an overflow inside the database driver (a 500)."""
+
+    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def base_app(service: str, import_name: str, *, log_level: str = "INFO",
@@ -19,6 +30,7 @@ def base_app(service: str, import_name: str, *, log_level: str = "INFO",
     """A Flask app with logging, the error shape, metrics and a body size limit."""
     configure_logging(service, log_level)
     app = Flask(import_name)
+    app.url_map.converters["int"] = IdConverter
     app.config["MAX_CONTENT_LENGTH"] = max_body
     app.config["BERTH_TRUSTED_PROXIES"] = parse_networks(trusted_proxies)
     app.json.sort_keys = False  # type: ignore[attr-defined]
