@@ -172,3 +172,19 @@ def test_openapi_documents_the_scanning_routes(client):
     for path in ("/api/v1/tags/{tag_id}/vulnerabilities", "/api/v1/tags/{tag_id}/sbom",
                  "/api/v1/vulnerabilities", "/api/v1/vulnerabilities/{tag_id}"):
         assert path in paths
+
+
+def test_internal_summaries_of_many_digests(client, runtime):
+    from syncer_testing import INTERNAL
+
+    store_done(runtime)
+    url = f"/internal/v1/scans?digest={DIGEST}&digest={OTHER}"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=ADMIN).status_code == 401  # users never
+    resp = client.get(url, headers=INTERNAL)
+    assert resp.status_code == 200
+    scans = resp.get_json()["scans"]
+    assert scans[DIGEST]["status"] == "done" and scans[DIGEST]["summary"]["High"] == 1
+    assert scans[OTHER] == {"status": "none", "summary": None, "scanned_at": None}
+    assert client.get("/internal/v1/scans", headers=INTERNAL).status_code == 422
+    assert client.get("/internal/v1/scans?digest=nope", headers=INTERNAL).status_code == 422

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from berth.common.auth import current_principal, require_admin
+from berth.common.auth import current_principal, require_admin, require_internal
 from berth.common.db import get_session
 from berth.common.errors import Invalid
 from berth.syncer.models import ImageScan
@@ -21,8 +21,11 @@ from berth.syncer.scanning.sbom import MEDIA_TYPE, cyclonedx, inventory_from_dic
 from berth.syncer.scanning.scanner import Scanner
 from berth.syncer.scanning.tags import TagRef, TagResolver
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from sqlalchemy import select
 
 bp = Blueprint("scanning", __name__, url_prefix="/api/v1")
+internal_bp = Blueprint("scanning_internal", __name__, url_prefix="/internal/v1")
+MAX_DIGESTS = 200
 
 
 @dataclass
@@ -37,6 +40,7 @@ def install(app: Flask, tags: TagResolver, scanner: Scanner) -> None:
     """Register the scanning routes on the syncer's app."""
     app.extensions["berth.syncer.scanning"] = Scanning(tags=tags, scanner=scanner)
     app.register_blueprint(bp)
+    app.register_blueprint(internal_bp)
 
 
 def _state() -> Scanning:
@@ -120,3 +124,30 @@ def rescan_one(tag_id: str) -> tuple[Response, int]:
     session.commit()
     SCAN_REQUESTS.labels(trigger="tag").inc()
     return jsonify(scan_entity(tag, row)), 202
+
+
+@internal_bp.get("/scans")
+def summaries() -> Response:
+    """Status and counts of many digests at once (the web UI's tags tables).
+
+    Internal: the caller already learned from the catalog which digests the
+    user may see.
+    """
+    require_internal()
+    digests = request.args.getlist("digest")
+    if not digests or len(digests) > MAX_DIGESTS or any(
+            len(d) > 100 or ":" not in d for d in digests):
+        raise Invalid(f"give 1 to {MAX_DIGESTS} digest parameters",
+                      detail={"field": "digest"})
+    rows = get_session().scalars(select(ImageScan).where(ImageScan.digest.in_(digests)))
+    found = {r.digest: r for r in rows}
+    out = {}
+    for digest in digests:
+        row = found.get(digest)
+        done = row is not None and row.status == queue.DONE
+        out[digest] = {"status": row.status if row is not None else queue.NONE,
+                       "summary": summarize(list(row.findings or [])) if done and row
+                       else None,
+                       "scanned_at": queue.timestamp(row.finished_at) if done and row
+                       else None}
+    return jsonify({"scans": out})

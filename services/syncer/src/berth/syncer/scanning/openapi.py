@@ -77,6 +77,22 @@ def paths() -> dict[str, Any]:
                           "404": _error("No such tag, or not inventoried yet"),
                           "422": _error("Malformed tag id"),
                           "503": _error("The catalog is unreachable")}}},
+        "/internal/v1/scans": {"get": {
+            "summary": "Scan status and severity counts of many digests",
+            "security": [{"internal": []}],
+            "parameters": [{"name": "digest", "in": "query", "required": True,
+                            "style": "form", "explode": True,
+                            "schema": {"type": "array", "minItems": 1, "maxItems": 200,
+                                       "items": {"type": "string", "maxLength": 100}}}],
+            "responses": {"200": _json({"type": "object", "properties": {
+                              "scans": {"type": "object", "additionalProperties": {
+                                  "type": "object", "properties": {
+                                      "status": {"type": "string"},
+                                      "summary": {"type": ["object", "null"]},
+                                      "scanned_at": {"type": ["string", "null"]}}}}}},
+                              "Per digest"),
+                          "401": _error("Not a Berth service"),
+                          "422": _error("No, too many or malformed digests")}}},
         "/api/v1/vulnerabilities": {"post": {
             "summary": "Scan every known image again (admins)", "security": ADMINS,
             "responses": {"202": _json({"type": "object", "properties": {
