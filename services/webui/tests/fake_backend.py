@@ -59,6 +59,8 @@ class FakeBackend:
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     sync_runs: list[Json] = field(default_factory=list)
     registries: list[Json] = field(default_factory=list)
+    scans: dict[int, Json] = field(default_factory=dict)  # tag id -> the syncer's scan
+    scanner_down: bool = False
     throttled: bool = False
     token_lifetime: int = 300
     ids: Any = field(default_factory=lambda: itertools.count(100))
@@ -400,6 +402,47 @@ def create_fake_app(state: Any) -> Flask:
             state.sync_runs.insert(0, run)
             return jsonify(run), 202  # type: ignore[return-value]
         return _page(state.sync_runs)
+
+    # -- syncer: scanning ----------------------------------------------------------
+    @app.get("/internal/v1/scans")
+    def scan_summaries() -> Response:
+        if request.headers.get("X-Berth-Internal") != "internal-test-secret":
+            return _error(401, "internal endpoint", "UNAUTHORIZED")
+        if state.scanner_down:
+            return _error(503, "database unavailable", "UNAVAILABLE")
+        by_digest = {s["digest"]: s for s in state.scans.values()}
+        out = {}
+        for digest in request.args.getlist("digest"):
+            scan = by_digest.get(digest)
+            out[digest] = ({"status": scan["status"], "summary": scan["summary"],
+                            "scanned_at": scan.get("scanned_at")}
+                           if scan else {"status": "none", "summary": None,
+                                         "scanned_at": None})
+        return jsonify({"scans": out})
+
+    @app.get("/api/v1/tags/<int:tag_id>/vulnerabilities")
+    def tag_vulnerabilities(tag_id: int) -> Response:
+        if tag_id not in state.scans:
+            return _error(404, "tag not found", "TAG_UNKNOWN")
+        return jsonify(state.scans[tag_id])
+
+    @app.get("/api/v1/tags/<int:tag_id>/sbom")
+    def tag_sbom(tag_id: int) -> Response:
+        scan = state.scans.get(tag_id)
+        if scan is None or scan["status"] != "done":
+            return _error(404, "not inventoried yet", "SBOM_UNKNOWN")
+        return jsonify({"bomFormat": "CycloneDX", "specVersion": "1.5",
+                        "components": [{"name": v["package"]}
+                                       for v in scan["vulnerabilities"]]})
+
+    @app.post("/api/v1/vulnerabilities/<int:tag_id>")
+    def rescan(tag_id: int) -> Response:
+        if not me()["admin"]:
+            return _error(403, "admin rights required", "DENIED")
+        if tag_id not in state.scans:
+            return _error(404, "tag not found", "TAG_UNKNOWN")
+        state.scans[tag_id]["status"] = "none"
+        return jsonify(state.scans[tag_id]), 202  # type: ignore[return-value]
 
     @app.route("/api/v1/registries", methods=["GET", "POST"])
     def registries() -> Response:

@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 import structlog
+from berth.common.auth import INTERNAL_HEADER
 from berth.common.config import CommonSettings
 from berth.common.http import make_session
 from berth.common.logging import REQUEST_ID_HEADER, current_request_id
@@ -387,6 +388,25 @@ class ApiClient:
     def sync_now(self) -> Any:
         """Start a reconcile now (admin)."""
         return self.call("syncer", "POST", "/api/v1/sync")
+
+    def scan_summaries(self, digests: list[str]) -> dict[str, Json]:
+        """Scan status and severity counts per digest (internal call: the digests
+        come from tags the catalog already showed this user)."""
+        if not digests:
+            return {}
+        body = self.call("syncer", "GET", "/internal/v1/scans",
+                         params={"digest": digests[:200]},
+                         headers={INTERNAL_HEADER: self.settings.internal_secret})
+        scans = body.get("scans") if isinstance(body, dict) else None
+        return scans if isinstance(scans, dict) else {}
+
+    def vulnerabilities(self, tag_id: int) -> Json:
+        """A tag's scan: status, counts and every vulnerability."""
+        return self.call("syncer", "GET", f"/api/v1/tags/{tag_id}/vulnerabilities")
+
+    def rescan(self, tag_id: int) -> Json:
+        """Scan a tag's image again (admin)."""
+        return self.call("syncer", "POST", f"/api/v1/vulnerabilities/{tag_id}")
 
     def health(self, service: str) -> tuple[bool, Json]:
         """A service's health report (never raises)."""

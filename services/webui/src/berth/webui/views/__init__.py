@@ -9,6 +9,7 @@ from berth.webui.views import (
     namespaces,
     profile,
     repositories,
+    scanning,
     teams,
 )
 from flask import Flask
@@ -16,5 +17,6 @@ from flask import Flask
 
 def register_views(app: Flask) -> None:
     """Register every blueprint with ``app``."""
-    for module in (auth, home, namespaces, teams, repositories, profile, admin):
+    for module in (auth, home, namespaces, teams, repositories, scanning, profile,
+                   admin):
         app.register_blueprint(module.bp)

@@ -9,6 +9,7 @@ from typing import Any
 from berth.webui.api_client import ApiError, ServiceDown
 from berth.webui.sessions import api, current_user, login_required
 from berth.webui.views.forms import attempt
+from berth.webui.views.scanning import scan_summaries
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -42,7 +43,8 @@ def show(repo_id: int) -> str:
     repository = client.repository(repo_id)
     tags = client.tags(repo_id)
     return render_template("repository.html", repository=repository, tags=tags,
-                           shared=_by_digest(tags), comments=_comments(repo_id))
+                           shared=_by_digest(tags), comments=_comments(repo_id),
+                           scans=scan_summaries(tags))
 
 
 @bp.post("/repositories/<int:repo_id>/star")
