@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Flask, g, request
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
+from berth.common.db import reset_write_intent, set_write_intent
 from berth.common.errors import install_error_handlers
 from berth.common.logging import configure_logging, install_request_logging
 from berth.common.metrics import install_metrics
@@ -19,9 +20,12 @@ class IdConverter(IntegerConverter):
     """``<int:...>`` bounded to a signed 64-bit column: a larger id is a 404,
     not an overflow inside the database driver (a 500)."""
 
-    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+    def to_python(self, value: str) -> int:
+        number = int(super().to_python(value))
+        if number > MAX_ID:
+            # Not a "no match": that could fall through to another rule (405).
+            raise NotFound()
+        return number
 
 
 def base_app(service: str, import_name: str, *, log_level: str = "INFO",
@@ -37,6 +41,17 @@ def base_app(service: str, import_name: str, *, log_level: str = "INFO",
     install_error_handlers(app)
     install_request_logging(app)
     install_metrics(app, service)
+
+    @app.before_request
+    def _read_only_for_safe_methods() -> None:
+        if request.method in {"GET", "HEAD", "OPTIONS"}:
+            g.berth_write_intent = set_write_intent(False)
+
+    @app.teardown_request
+    def _restore_write_intent(_exc: BaseException | None) -> None:
+        token = g.pop("berth_write_intent", None)
+        if token is not None:
+            reset_write_intent(token)
 
     @app.before_request
     def _limit_body() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from typing import Any
 
 from flask import Flask, g
@@ -45,7 +46,7 @@ def make_engine(url: str, **kw: Any) -> Engine:
         kw.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "before_cursor_execute", _sqlite_begin)
         return engine
     if url.startswith("mysql"):
         kw.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
@@ -66,12 +67,37 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # Several processes share one SQLite file in embedded mode. A deferred
-    # transaction that reads and then writes fails at once with "database is
-    # locked" when another process wrote meanwhile; taking the write lock at
-    # BEGIN makes it wait (busy timeout) instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+_WRITE_INTENT: ContextVar[bool] = ContextVar("berth_db_write_intent", default=True)
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC", "CREATE", "DROP", "ALTER")
+
+
+def set_write_intent(intent: bool) -> Token[bool]:
+    """Declare whether transactions begun from now on (in this context) may write.
+
+    Only SQLite uses it: ``base_app`` declares safe HTTP methods read-only;
+    workers and scripts keep the default (write).
+    """
+    return _WRITE_INTENT.set(intent)
+
+
+def reset_write_intent(token: Token[bool]) -> None:
+    """Undo :func:`set_write_intent`."""
+    _WRITE_INTENT.reset(token)
+
+
+def _sqlite_begin(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+    # Several processes share one SQLite file in embedded mode. A transaction
+    # that reads and then writes fails at once ("database is locked") when
+    # another process wrote in between, so a transaction that may write takes
+    # the write lock at BEGIN and waits its turn (busy timeout) instead. Reads
+    # (GET requests) begin deferred so they never queue behind writers.
+    if conn.connection.dbapi_connection.in_transaction:
+        return
+    head = statement.lstrip()[:6].upper()
+    if _WRITE_INTENT.get() or head.startswith(_WRITES):
+        cursor.execute("BEGIN IMMEDIATE")
+    elif not head.startswith("PRAGMA"):
+        cursor.execute("BEGIN")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
