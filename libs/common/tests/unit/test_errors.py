@@ -102,3 +102,18 @@ def test_an_id_beyond_64_bits_is_a_404_not_a_crash() -> None:
     assert client.get("/things/9223372036854775807").status_code == 200
     resp = client.get("/things/9223372036854775808")
     assert resp.status_code == 404 and resp.get_json()["errors"]
+
+
+def test_a_huge_id_is_a_404_whatever_the_method() -> None:
+    app: Flask = base_app("test", __name__)
+
+    @app.delete("/things/<int:thing_id>")
+    def drop(thing_id: int) -> str:
+        return str(thing_id)
+
+    @app.get("/things/<name>")
+    def by_name(name: str) -> str:
+        return name
+
+    resp = app.test_client().delete("/things/99999999999999999999999")
+    assert resp.status_code == 404 and resp.get_json()["errors"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -23,6 +24,7 @@ NAMING_CONVENTION = {
 # Under MySQL's default wait_timeout (28800 s) and typical proxies' idle cut-offs.
 POOL_RECYCLE_SECONDS = 280
 _AFTER_COMMIT = "berth_after_commit"
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
@@ -83,6 +85,31 @@ def set_write_intent(intent: bool) -> Token[bool]:
 def reset_write_intent(token: Token[bool]) -> None:
     """Undo :func:`set_write_intent`."""
     _WRITE_INTENT.reset(token)
+
+
+def read_mostly(session: Session, work: Callable[[], T]) -> T:
+    """Run ``work`` (which usually only reads) without taking SQLite's write lock.
+
+    If it does write and SQLite refuses because another process wrote since
+    this transaction's first read, roll back and run it again as a writer.
+    Other databases run it once, unchanged.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return work()
+    token = set_write_intent(False)
+    try:
+        return work()
+    except OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        session.rollback()
+    finally:
+        reset_write_intent(token)
+    token = set_write_intent(True)
+    try:
+        return work()
+    finally:
+        reset_write_intent(token)
 
 
 def _sqlite_begin(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
