@@ -140,3 +140,34 @@ def test_relay_publishes_what_a_failed_publish_left(factory, berth_home, amqp_ur
 
 def test_queue_names_are_prefixed():
     assert queue_name("catalog") == "berth.catalog"
+
+
+def test_bindings_declared_concurrently_are_never_read_half_written(
+        berth_home: Path) -> None:
+    import multiprocessing
+
+    from berth.common.bus import EXCHANGE
+
+    def declare(n: int) -> None:
+        b = Bus(None, berth_home, "t")
+        with b.connection() as conn:
+            from kombu import Queue
+
+            for i in range(20):
+                Queue(f"q{n}-{i}", exchange=EXCHANGE, routing_key=f"k.{n}.{i}")(
+                    conn.default_channel).declare()
+
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=declare, args=(n,)) for n in range(4)]
+    for p in procs:
+        p.start()
+    reader = Bus(None, berth_home, "t")
+    with reader.connection() as conn:
+        channel = conn.default_channel
+        while any(p.is_alive() for p in procs):
+            channel.get_table(EXCHANGE.name)  # raises on a half-written file
+        for p in procs:
+            p.join()
+            assert p.exitcode == 0
+        queues = {q.queue for q in channel.get_table(EXCHANGE.name)}
+    assert {f"q{n}-{i}" for n in range(4) for i in range(20)} <= queues

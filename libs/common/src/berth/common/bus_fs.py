@@ -10,6 +10,7 @@ queue's only consumer in embedded mode). Writes are atomic (temp file, rename).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from pathlib import Path
@@ -26,11 +27,48 @@ class Channel(filesystem.Channel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._inflight: dict[str, Path] = {}
+        self._tables: dict[str, tuple[tuple[int, int, int], list[Any]]] = {}
 
     @property
     def inflight_folder(self) -> Path:
         """Where taken but unacknowledged messages wait."""
         return Path(self.transport_options["inflight_folder"])
+
+    def get_table(self, exchange: str) -> list[Any]:
+        # Read the bindings without a lock: _queue_bind replaces the file
+        # atomically, so a reader sees the old table or the new one, never a
+        # half-written one (kombu's own version truncates before it locks).
+        file = self._exchange_file(exchange)
+        try:
+            stat = file.stat()
+        except FileNotFoundError:
+            return []
+        key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        cached = self._tables.get(exchange)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        table = [filesystem.exchange_queue_t(*q) for q in loads(file.read_bytes())]
+        self._tables[exchange] = (key, table)
+        return table
+
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str,
+                    queue: str) -> None:
+        file = self._exchange_file(exchange)
+        self.control_folder.mkdir(parents=True, exist_ok=True)
+        entry = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        with open(self.control_folder / f".{exchange}.lock", "a+") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                table = [filesystem.exchange_queue_t(*q)
+                         for q in loads(file.read_bytes())]
+            except FileNotFoundError:
+                table = []
+            if entry in table:
+                return
+            table.insert(0, entry)
+            tmp = self.control_folder / f".{exchange}.{os.getpid()}.tmp"
+            tmp.write_bytes(dumps(table).encode())
+            os.replace(tmp, file)
 
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
         name = f"{int(round(monotonic() * 1000)):015d}_{uuid.uuid4()}.{queue}.msg"
