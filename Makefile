@@ -22,11 +22,14 @@ test: bootstrap-test
 	@scripts/ensure-services.sh
 	$(MAKE) --no-print-directory test-unit test-mysql test-e2e
 
+# Service suites run on both cores; the end-to-end pass shares one stack, serially.
+JOBS ?= 2
+
 test-unit:
-	BERTH_TEST_BACKEND=sqlite $(PYTEST) -q -m "not e2e and not integration" libs services
-	
+	BERTH_TEST_BACKEND=sqlite $(PYTEST) -q -n $(JOBS) -m "not e2e and not integration" libs services
+
 test-mysql:
-	BERTH_TEST_BACKEND=mysql $(PYTEST) -q -m "not e2e" libs services
+	BERTH_TEST_BACKEND=mysql $(PYTEST) -q -n $(JOBS) -m "not e2e" libs services
 
 test-e2e:
 	$(PYTEST) -q tests
