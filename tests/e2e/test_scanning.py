@@ -16,7 +16,7 @@ from tests.e2e.support.stack import RunningStack
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "services" / "syncer" / "tests" / "unit" / "scanning"))
-from scan_fixtures import (  # noqa: E402
+from scan_fixtures import (
     dpkg_status,
     os_release,
     osv_doc,

@@ -26,7 +26,7 @@ from berth.syncer.scanning.worker import run_scanner
 from syncer_testing import USER, outbox_events, wait_for
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "scanning"))
-from scan_fixtures import (  # noqa: E402
+from scan_fixtures import (
     dpkg_status,
     os_release,
     osv_doc,

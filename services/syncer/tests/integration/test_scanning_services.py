@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "scanning"))
-from scan_fixtures import osv_doc  # noqa: E402
+from scan_fixtures import osv_doc
 
 ALICE = "Bearer alice-token"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask.testing import FlaskClient
+
 from services.webui.tests.conftest import post
 from services.webui.tests.fake_backend import FakeBackend
-from flask.testing import FlaskClient
 
 DIGEST_A = "sha256:" + "a" * 64
 

@@ -20,6 +20,7 @@ from berth.common.config import (
 )
 
 STRATEGIES = ("initial", "on-start", "update", "update-delete")
+OSV_EXPORTS = "https://osv-vulnerabilities.storage.googleapis.com"
 
 
 def _positive_int(raw: str) -> int:
@@ -99,11 +100,10 @@ class SyncerConfig(CommonSettings):
     # -- scanning (the ``scanner`` process) --------------------------------
     scanner: str = setting("BERTH_SCANNER", default="osv", parse=parse_choice("osv"),
                            help="scanner backend (osv: Berth's own, offline)")
-    osv_dir: Path = setting("BERTH_OSV_DIR", default=_osv_dir_default,
-                            parse=lambda v: Path(v).resolve(),
-                            help="directory of OSV advisories (JSON documents)")
-    osv_url: str = setting("BERTH_OSV_URL",
-                           default="https://osv-vulnerabilities.storage.googleapis.com",
+    osv_dir: Path = setting(  # noqa: RUF009 - a field spec
+        "BERTH_OSV_DIR", default=_osv_dir_default, parse=lambda v: Path(v).resolve(),
+        help="directory of OSV advisories (JSON documents)")
+    osv_url: str = setting("BERTH_OSV_URL", default=OSV_EXPORTS,
                            help="where osv-refresh downloads <ecosystem>/all.zip")
     osv_ecosystems: tuple[str, ...] = setting(
         "BERTH_OSV_ECOSYSTEMS", default=("Debian", "Ubuntu", "Alpine", "PyPI"),

@@ -14,7 +14,7 @@ import pytest
 from berth.syncer.scanning.layers import LayerWalker, UnreadableLayer, normalize
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scan_fixtures import (  # noqa: E402
+from scan_fixtures import (
     apk_installed,
     dpkg_status,
     os_release,

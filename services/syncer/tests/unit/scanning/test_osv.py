@@ -13,7 +13,7 @@ from berth.syncer.scanning.severity import cvss3_score
 from berth.syncer.scanning.versions import apk_compare, dpkg_compare, pep440_compare
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scan_fixtures import osv_doc, write_osv  # noqa: E402
+from scan_fixtures import osv_doc, write_osv
 
 DEBIAN = {"ID": "debian", "VERSION_ID": "12", "PRETTY_NAME": "Debian GNU/Linux 12"}
 ALPINE = {"ID": "alpine", "VERSION_ID": "3.18.4"}

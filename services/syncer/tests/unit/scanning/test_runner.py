@@ -24,7 +24,7 @@ from berth.syncer.scanning.runner import ScanRunner
 from berth.syncer.scanning.scanner import OsvScanner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scan_fixtures import (  # noqa: E402
+from scan_fixtures import (
     LAYER_TYPE,
     dpkg_status,
     os_release,

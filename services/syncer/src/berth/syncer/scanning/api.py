@@ -57,7 +57,7 @@ def _tag_id(raw: str) -> int:
 def _tag(raw: str) -> TagRef:
     # Resolve the caller first: bad credentials are a 401 here, not the catalog's.
     current_principal()
-    return _state().tags.resolve(_tag_id(raw), request.headers)
+    return _state().tags.resolve(_tag_id(raw), dict(request.headers))
 
 
 def scan_entity(tag: TagRef, row: ImageScan | None) -> dict[str, Any]:

@@ -75,7 +75,7 @@ class LayerWalker:
                     raise UnreadableLayer(str(exc)) from exc
                 if member is None:
                     break
-                tar.members.clear()  # stream mode keeps every header otherwise
+                tar.members.clear()  # type: ignore[attr-defined]  # stream mode keeps every header
                 self._entry(tar, member, added, removed, opaque, replaced, watched)
         finally:
             tar.close()

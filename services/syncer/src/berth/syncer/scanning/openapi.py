@@ -43,8 +43,8 @@ SCAN = {
             "age_seconds": {"type": ["integer", "null"]}}},
     },
 }
-READERS = [{}, {"bearer": []}, {"portusAuth": []}]
-ADMINS = [{"bearer": []}, {"portusAuth": []}]
+READERS: list[dict[str, list[str]]] = [{}, {"bearer": []}, {"portusAuth": []}]
+ADMINS: list[dict[str, list[str]]] = [{"bearer": []}, {"portusAuth": []}]
 
 
 def _error(description: str) -> dict[str, Any]:

@@ -35,9 +35,8 @@ def request(session: Session, registry: str, repository: str, digest: str, *,
         return row
     # Read it from where it was seen last: an older repository may be gone.
     row.service, row.repository = registry, repository
-    if force or row.status == FAILED:
-        if row.status != WORKING:
-            row.status, row.requested_at, row.attempts, row.error = NONE, now, 0, None
+    if (force or row.status == FAILED) and row.status != WORKING:
+        row.status, row.requested_at, row.attempts, row.error = NONE, now, 0, None
     return row
 
 
@@ -46,7 +45,8 @@ def request_all(session: Session) -> int:
     now = utcnow()
     queued = session.execute(
         update(ImageScan).where(ImageScan.status != WORKING)
-        .values(status=NONE, requested_at=now, attempts=0, error=None)).rowcount or 0
+        .values(status=NONE, requested_at=now, attempts=0, error=None)
+    ).rowcount or 0  # type: ignore[attr-defined]
     known = set(session.scalars(select(ImageScan.digest)))
     rows = session.execute(
         select(ObservedRepository.service, ObservedRepository.name, ObservedTag.digest)
@@ -79,7 +79,8 @@ def claim(sessions: sessionmaker[Session], owner: str,
                 update(ImageScan).where(ImageScan.id == scan_id,
                                         ImageScan.status == NONE)
                 .values(status=WORKING, owner=owner, started_at=now,
-                        attempts=ImageScan.attempts + 1)).rowcount
+                        attempts=ImageScan.attempts + 1)
+            ).rowcount  # type: ignore[attr-defined]
             if won == 1:
                 return int(scan_id)
     return None
