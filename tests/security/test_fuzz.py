@@ -146,7 +146,7 @@ def fuzz(app: Any) -> None:
 
         try:
             check()
-        except Exception as exc:  # collect every operation's finding
+        except Exception as exc:  # noqa: BLE001 - collect every operation's finding
             failures.append(f"{operation.label}: {str(exc)[:1500]}")
     assert operations > 0
     assert not failures, "\n\n".join(failures)
