@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -145,3 +146,17 @@ def test_summary_counts_every_level():
     assert counts["High"] == 2 and counts["Unknown"] == 1 and counts["total"] == 3
     assert counts["Critical"] == 0
     assert json.dumps(counts)
+
+
+def test_a_document_rewritten_in_place_is_seen_at_the_next_full_check(tmp_path):
+    write_osv(tmp_path, osv_doc("PYSEC-1", "PyPI", "a", fixed="2.0"))
+    db = AdvisoryDatabase(tmp_path, full_check_every=3600)
+    db.refresh()
+    first = db.version
+    path = tmp_path / "PyPI" / "PYSEC-1.json"
+    dir_mtime = path.parent.stat().st_mtime_ns
+    path.write_text(json.dumps(osv_doc("PYSEC-1", "PyPI", "a", fixed="3.0")) + " ")
+    os.utime(path.parent, ns=(dir_mtime, dir_mtime))  # no directory change
+    assert db.refresh() is False and db.version == first  # cheap check only
+    db.full_check_every = 0
+    assert db.refresh() is True and db.version != first

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -148,10 +149,13 @@ def _evaluate(version: str, events: list[dict[str, str]],
 class AdvisoryDatabase:
     """The advisories of one directory, reloaded when its files change."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, full_check_every: float = 60.0) -> None:
         self.directory = directory
+        self.full_check_every = full_check_every
         self._lock = threading.Lock()
         self._stamp: tuple[int, int, int] | None = None
+        self._dirs: tuple[tuple[str, int], ...] | None = None
+        self._checked = -1e9
         self._index: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
         self.version = "empty"
         self.count = 0
@@ -167,11 +171,32 @@ class AdvisoryDatabase:
         return (len(stats), sum(s.st_size for s in stats),
                 max((s.st_mtime_ns for s in stats), default=0))
 
+    def _dir_stamp(self) -> tuple[tuple[str, int], ...]:
+        # Directories are few (one per ecosystem); their mtimes change when a
+        # document is added, removed or an ecosystem is swapped in.
+        if not self.directory.is_dir():
+            return ()
+        dirs = [self.directory, *(p for p in self.directory.rglob("*") if p.is_dir())]
+        mark = self.directory / REFRESHED_MARK
+        if mark.exists():
+            dirs.append(mark)
+        return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in dirs))
+
     def refresh(self) -> bool:
-        """Reload when the directory changed; True when it did."""
+        """Reload when the directory changed; True when it did.
+
+        Called before every scan: stating every document (tens of thousands
+        for Debian) happens only when a directory changed or once a minute
+        (to catch a document rewritten in place).
+        """
+        dirs = self._dir_stamp()
+        now = time.monotonic()
+        if dirs == self._dirs and now - self._checked < self.full_check_every:
+            return False
         files = self._files()
         stamp = self._current_stamp(files)
         with self._lock:
+            self._dirs, self._checked = dirs, now
             if stamp == self._stamp:
                 return False
             index: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = (
