@@ -12,6 +12,11 @@ from berth.catalog.config import CatalogConfig
 from berth.catalog.consumers import CONSUMER, make_handler
 from berth.catalog.models import PROCESSED
 from berth.catalog.services.registries import ensure_registry
+from berth.catalog.webhooks.dispatcher import Dispatcher
+from berth.catalog.webhooks.runtime import webhook_runtime
+from berth.catalog.webhooks.schedule import CONSUMER as WEBHOOKS_CONSUMER
+from berth.catalog.webhooks.schedule import make_handler as webhook_handler
+from berth.catalog.webhooks.sender import Sender
 from berth.common.config import load
 from berth.common.consumer import ConsumerWorker, stop_on_signals
 from berth.common.db import transaction
@@ -47,17 +52,38 @@ def worker(config: CatalogConfig, stop: threading.Event | None = None) -> None:
     log.info("worker_stopped")
 
 
+def webhooks(config: CatalogConfig, stop: threading.Event | None = None) -> None:
+    """Schedule deliveries from the ``webhooks`` queue and send them until SIGTERM."""
+    runtime = catalog_runtime(config)
+    hooks = webhook_runtime(config)
+    stop = stop or stop_on_signals()
+    dispatcher = Dispatcher(runtime.sessions,
+                            Sender(hooks.addresses, config.webhook_timeout),
+                            hooks.vault, hooks.retry)
+    sending = threading.Thread(target=dispatcher.run, args=(stop,),
+                               name="webhook-dispatcher", daemon=True)
+    sending.start()
+    consumer = ConsumerWorker(bus=runtime.bus, name=WEBHOOKS_CONSUMER,
+                              handler=webhook_handler(), factory=runtime.sessions,
+                              processed=PROCESSED)
+    log.info("webhooks_started")
+    consumer.run(stop)
+    sending.join()
+    runtime.bus.close()
+    log.info("webhooks_stopped")
+
+
+COMMANDS = {"migrate": migrate, "worker": worker, "webhooks": webhooks}
+
+
 def main(argv: list[str]) -> int:
     """Entry point."""
-    if len(argv) != 1 or argv[0] not in ("migrate", "worker"):
-        print("usage: python -m berth.catalog migrate|worker", file=sys.stderr)
+    if len(argv) != 1 or argv[0] not in COMMANDS:
+        print("usage: python -m berth.catalog migrate|worker|webhooks", file=sys.stderr)
         return 2
     config = load(CatalogConfig)
     configure_logging("catalog", config.log_level)
-    if argv[0] == "migrate":
-        migrate(config)
-    else:
-        worker(config)
+    COMMANDS[argv[0]](config)
     return 0
 
 

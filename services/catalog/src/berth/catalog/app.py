@@ -13,6 +13,8 @@ from berth.catalog.services.registry_ops import (
     RegistryOperations,
     SyncerRegistryOperations,
 )
+from berth.catalog.webhooks.runtime import EXTENSION as WEBHOOKS
+from berth.catalog.webhooks.runtime import webhook_runtime
 from berth.common.app import base_app
 from berth.common.auth import Authenticator, install_auth
 from berth.common.bus import Bus
@@ -93,6 +95,7 @@ def create_app(config: CatalogConfig | None = None, *,
         config, issuer=config.token_issuer))
     install_health(app, runtime.health_checks())
     _ensure_default_registry(runtime, config)
+    app.extensions[WEBHOOKS] = webhook_runtime(config)
     _register_blueprints(app)
 
     @app.errorhandler(IntegrityError)
@@ -126,10 +129,11 @@ def _register_blueprints(app: Flask) -> None:
         tags,
         teams,
         version,
+        webhooks,
     )
     from berth.catalog.openapi import blueprint as openapi_bp
 
     for module in (internal, authorize, teams, namespaces, repositories, tags,
-                   registries, social, search, version):
+                   registries, social, search, version, webhooks):
         app.register_blueprint(module.bp)
     app.register_blueprint(openapi_bp)

@@ -15,6 +15,7 @@ from berth.common.config import (
     setting,
     sqlite_default,
 )
+from berth.common.web import IPNetwork, parse_networks
 
 PUSH_POLICIES = ("allow-teams", "allow-personal", "admin-only")
 
@@ -37,6 +38,20 @@ def _service_default(env: Mapping[str, str]) -> str:
 def _notify_secret_default(env: Mapping[str, str]) -> Secret:
     path = berth_home(env) / "secrets" / "notify"
     return Secret(path.read_text().strip()) if path.exists() else Secret("")
+
+
+def _float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _count(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
 
 
 def _flag(env: str, help: str) -> bool:
@@ -88,3 +103,22 @@ class CatalogConfig(CommonSettings):
     registry_notification_secret: Secret = setting(  # noqa: RUF009 - a str
         "BERTH_REGISTRY_NOTIFICATION_SECRET", default=_notify_secret_default,
         secret=True, help="shared secret of the registry's notifications")
+    webhook_secret_key: Secret = setting(  # noqa: RUF009 - a str
+        "BERTH_WEBHOOK_SECRET_KEY", default=Secret(""), secret=True,
+        help="Fernet key encrypting webhook passwords and secrets (default: "
+             "generated under BERTH_HOME/secrets/webhook-key)")
+    webhook_allowed_networks: tuple[IPNetwork, ...] = setting(
+        "BERTH_WEBHOOK_ALLOWED_NETWORKS", default=(), parse=parse_networks,
+        help="CIDRs webhooks may reach although internal (loopback, private...)")
+    webhook_timeout: float = setting("BERTH_WEBHOOK_TIMEOUT", default=10.0,
+                                     parse=_float,
+                                     help="seconds one webhook attempt may take")
+    webhook_max_attempts: int = setting("BERTH_WEBHOOK_MAX_ATTEMPTS", default=6,
+                                        parse=_count,
+                                        help="attempts per delivery before giving up")
+    webhook_backoff: float = setting(
+        "BERTH_WEBHOOK_BACKOFF_SECONDS", default=10.0, parse=_float,
+        help="delay before the first retry; doubles after each failure")
+    webhook_backoff_max: float = setting(
+        "BERTH_WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0, parse=_float,
+        help="longest delay between two attempts")

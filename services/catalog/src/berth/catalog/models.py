@@ -9,6 +9,7 @@ from berth.common.db import make_base
 from berth.common.outbox import bus_tables
 from sqlalchemy import (
     BigInteger,
+    DateTime,
     ForeignKey,
     Index,
     String,
@@ -24,6 +25,9 @@ else:
 OUTBOX, PROCESSED = bus_tables(Base.metadata)
 
 VISIBILITIES = ("private", "protected", "public")
+REQUEST_METHODS = ("GET", "POST")
+CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
+WEBHOOK_EVENTS = ("push", "delete", "pull")
 ROLES = ("viewer", "contributor", "owner")
 
 
@@ -183,3 +187,102 @@ class Comment(Timestamps, Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True)
     author_name: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
+
+
+class Webhook(Timestamps, Base):
+    """A namespace's callback (Portus' fields, plus events and a signing secret)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    namespace_id: Mapped[int] = mapped_column(
+        ForeignKey("namespaces.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str] = mapped_column(String(2048))
+    request_method: Mapped[str] = mapped_column(String(8), default="POST")
+    content_type: Mapped[str] = mapped_column(String(64), default="application/json")
+    username: Mapped[str | None] = mapped_column(String(255))
+    # Fernet tokens: the password and the HMAC secret are needed in clear to
+    # deliver, so they are encrypted rather than hashed.
+    password_encrypted: Mapped[str | None] = mapped_column(Text)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    events: Mapped[str] = mapped_column(String(64), default="push,delete")
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+    namespace: Mapped[Namespace] = relationship()
+    headers: Mapped[list[WebhookHeader]] = relationship(
+        back_populates="webhook", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="WebhookHeader.id")
+
+    @property
+    def event_list(self) -> list[str]:
+        """The events this webhook fires on."""
+        return [e for e in self.events.split(",") if e]
+
+
+class WebhookHeader(Timestamps, Base):
+    __tablename__ = "webhook_headers"
+    __table_args__ = (UniqueConstraint("webhook_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str] = mapped_column(String(1024))
+
+    webhook: Mapped[Webhook] = relationship(back_populates="headers")
+
+
+class WebhookDelivery(Timestamps, Base):
+    """One event to deliver to one webhook; the worker picks rows by due time."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("webhook_id", "event_id"),
+                      Index("ix_webhook_deliveries_state_next_attempt_at",
+                            "state", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    # The bus event id, or "<uuid>" for a re-send: keeps a redelivered event
+    # from being delivered twice.
+    event_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(128))
+    resent_from_id: Mapped[int | None] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[int | None] = mapped_column()
+    duration_ms: Mapped[int | None] = mapped_column()
+    request_header: Mapped[str] = mapped_column(Text, default="")
+    request_body: Mapped[str] = mapped_column(Text)
+    response_header: Mapped[str] = mapped_column(Text, default="")
+    response_body: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(String(512))
+
+    webhook: Mapped[Webhook] = relationship()
+    attempt_log: Mapped[list[WebhookAttempt]] = relationship(
+        back_populates="delivery", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="WebhookAttempt.number")
+
+
+class WebhookAttempt(Base):
+    """One HTTP attempt of a delivery, as sent and as answered (truncated)."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (UniqueConstraint("delivery_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column()
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    duration_ms: Mapped[int] = mapped_column(default=0)
+    status: Mapped[int | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(String(512))
+    request_header: Mapped[str] = mapped_column(Text, default="")
+    response_header: Mapped[str] = mapped_column(Text, default="")
+    response_body: Mapped[str] = mapped_column(Text, default="")
+
+    delivery: Mapped[WebhookDelivery] = relationship(back_populates="attempt_log")

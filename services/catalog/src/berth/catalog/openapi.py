@@ -64,6 +64,45 @@ NS = _obj(name=S, team=S, description=S,
 REG = _obj(name=S, hostname=S, service=S, url=S, use_ssl=B, external_hostname=S)
 MEMBER = _obj(user=S, role={"type": "string", "enum": ["viewer", "contributor",
                                                        "owner"]})
+WEBHOOK = _obj(
+    name=S, url={"type": "string", "maxLength": 2048},
+    request_method={"type": "string", "enum": ["GET", "POST"]},
+    content_type={"type": "string",
+                  "enum": ["application/json", "application/x-www-form-urlencoded"]},
+    username=S, password=S, enabled=B,
+    events={"type": "array", "items": {"type": "string",
+                                       "enum": ["push", "delete", "pull"]}})
+WH = "/api/v1/namespaces/{id}/webhooks"
+WH_IDS = [_path("id"), _path("webhook_id")]
+WEBHOOK_PATHS: dict[str, dict[str, Any]] = {
+    WH: {"parameters": [_path("id")],
+         "get": _op("Webhooks of a namespace", params=LIST_PARAMS),
+         "post": _op("Add a webhook (the answer holds its signing secret, once)",
+                     201, body=_obj(webhook=WEBHOOK))},
+    WH + "/{webhook_id}": {
+        "parameters": WH_IDS, "get": _op("Show a webhook"),
+        "put": _op("Change a webhook", body=_obj(webhook=WEBHOOK)),
+        "delete": _op("Remove a webhook", 204)},
+    WH + "/{webhook_id}/toggle_enabled": {
+        "parameters": WH_IDS, "put": _op("Enable or disable a webhook")},
+    WH + "/{webhook_id}/headers": {
+        "parameters": WH_IDS, "get": _op("Custom headers of a webhook"),
+        "post": _op("Add a custom header", 201,
+                    body=_obj(webhook_header=_obj(name=S, value=S)))},
+    WH + "/{webhook_id}/headers/{header_id}": {
+        "parameters": [*WH_IDS, _path("header_id")],
+        "delete": _op("Remove a custom header", 204)},
+    WH + "/{webhook_id}/deliveries": {
+        "parameters": WH_IDS,
+        "get": _op("Delivery log of a webhook", params=LIST_PARAMS)},
+    WH + "/{webhook_id}/deliveries/{delivery_id}": {
+        "parameters": [*WH_IDS, _path("delivery_id")],
+        "get": _op("A delivery with its attempts"),
+        "put": _op("Send a delivery again", 202)},
+    WH + "/{webhook_id}/deliveries/{delivery_id}/resend": {
+        "parameters": [*WH_IDS, _path("delivery_id")],
+        "post": _op("Send a delivery again", 202)},
+}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/version": {"get": _op("API versions", security=False, errors=())},
@@ -140,6 +179,7 @@ PATHS: dict[str, dict[str, Any]] = {
                                              params=[_query("scope", True),
                                                      _query("user"),
                                                      _query("service")])},
+    **WEBHOOK_PATHS,
 }
 
 DOCUMENT: dict[str, Any] = {

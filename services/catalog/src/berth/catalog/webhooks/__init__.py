@@ -1,0 +1,1 @@
+"""Webhooks: per-namespace callbacks delivered by their own worker."""
