@@ -50,8 +50,10 @@ def poll(fetch: Any, timeout: float = 90) -> Any:
     raise AssertionError("condition not met in time")
 
 
-def tag_id(stack: RunningStack, admin: dict[str, str], repository: str) -> int:
-    def find() -> int | None:
+def tag_id(stack: RunningStack, admin: dict[str, str],
+           repository: str) -> tuple[int, int]:
+    """(repository id, tag id) once the catalog has the pushed tag."""
+    def find() -> tuple[int, int] | None:
         resp = stack.api("GET", "/api/v1/repositories", params={"all": "true"},
                          headers=basic(admin))
         for repo in resp.json() if resp.ok else []:
@@ -59,10 +61,10 @@ def tag_id(stack: RunningStack, admin: dict[str, str], repository: str) -> int:
                 tags = stack.api("GET", f"/api/v1/repositories/{repo['id']}/tags",
                                  headers=basic(admin))
                 if tags.ok and tags.json():
-                    return int(tags.json()[0]["id"])
+                    return int(repo["id"]), int(tags.json()[0]["id"])
         return None
 
-    found: int = poll(find)
+    found: tuple[int, int] = poll(find)
     return found
 
 
@@ -80,7 +82,7 @@ def test_a_pushed_image_is_scanned_and_only_its_final_content_reported(
     pushed = Skopeo(stack.host).push(layout, "1.0", "scanned",
                                      f"{admin['username']}:{admin['token']}")
     assert pushed.ok, pushed.err
-    tid = tag_id(stack, admin, "scanned")
+    rid, tid = tag_id(stack, admin, "scanned")
 
     def done() -> dict[str, Any] | None:
         resp = stack.api("GET", f"/api/v1/tags/{tid}/vulnerabilities",
@@ -110,3 +112,12 @@ def test_a_pushed_image_is_scanned_and_only_its_final_content_reported(
     assert poll(done)["vulnerabilities"][0]["id"] == "DSA-5002-1"
     missing = stack.api("GET", "/api/v1/tags/987654/vulnerabilities", headers=basic(admin))
     assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "TAG_UNKNOWN"
+
+    # The web UI (anonymous: the global namespace is public) shows the summary
+    # in the tags table and the list on the tag's page.
+    repo_page = stack.api("GET", f"/repositories/{rid}")
+    assert repo_page.status_code == 200 and "1 High" in repo_page.text
+    tag_page = stack.api("GET", f"/repositories/{rid}/tags/{tid}/vulnerabilities")
+    assert tag_page.status_code == 200
+    assert "DSA-5002-1" in tag_page.text and "3.0.13-1" in tag_page.text
+    assert "DSA-5001-1" not in tag_page.text and "PYSEC-2023-74" not in tag_page.text
