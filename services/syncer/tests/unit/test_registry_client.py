@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from berth.common.http import make_session
 from berth.common.testing import free_port
 from berth.syncer.registry_client import (
+    PING_TIMEOUT,
     RegistryClient,
     RegistryDenied,
     RegistryNotFound,
@@ -113,6 +116,21 @@ def test_a_garbled_token_answer_is_denied(fake):
     fake.token_body = "not json"
     with pytest.raises(RegistryDenied):
         list(client(fake).catalog())
+
+
+def test_a_hung_registry_fails_the_ping_within_one_short_timeout():
+    # A listening socket nobody accepts from: connects, never answers.
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)
+        port = hung.getsockname()[1]
+        c = RegistryClient(f"http://127.0.0.1:{port}",
+                           tokens=TokenCache("x", make_session(retries=0)))
+        started = time.monotonic()
+        with pytest.raises(RegistryUnavailable):
+            c.ping()
+        # Was a 5 s read timeout tried twice: longer than a health probe waits.
+        assert time.monotonic() - started < sum(PING_TIMEOUT) + 1
 
 
 def test_an_unreachable_registry_is_unavailable():

@@ -119,6 +119,9 @@ def parse_challenge(header: str) -> dict[str, str] | None:
     return params if params.get("realm") else None
 
 
+PING_TIMEOUT = (1.0, 2.0)   # (connect, read) seconds
+
+
 class RegistryClient:
     """The distribution v2 API of one registry."""
 
@@ -132,6 +135,10 @@ class RegistryClient:
         # listing is reported, never guessed.
         self.http = make_session(timeout=(3.05, timeout), retries=1,
                                  pool_size=pool_size, user_agent=USER_AGENT)
+        # Health probes must answer within a probe's timeout even when the
+        # registry hangs: one short attempt, no retry.
+        self._probe = make_session(timeout=PING_TIMEOUT, retries=0, pool_size=2,
+                                   user_agent=USER_AGENT)
         self._scope_tokens: dict[str, tuple[str, str, str]] = {}
 
     # -- low level -------------------------------------------------------
@@ -189,7 +196,7 @@ class RegistryClient:
     def ping(self) -> None:
         """Raise unless ``GET /v2/`` answers 200 or 401 (reachable)."""
         try:
-            resp = self.http.get(self.base_url + "/v2/", timeout=(2.0, 5.0))
+            resp = self._probe.get(self.base_url + "/v2/")
         except requests.RequestException as exc:
             raise RegistryUnavailable(str(exc)) from exc
         if resp.status_code not in (200, 401):
