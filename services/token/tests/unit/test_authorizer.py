@@ -110,3 +110,46 @@ def test_unreachable_catalog_is_unavailable() -> None:
     authorizer = CatalogAuthorizer(f"http://127.0.0.1:{free_port()}", "s", timeout=1)
     with pytest.raises(Unavailable):
         authorizer.authorize(ANONYMOUS, "reg", ASKED)
+
+
+class CountingAuthorizer:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls = 0
+        self.fail = fail
+
+    def authorize(self, principal: Principal, service: str,
+                  scopes: list[Scope]) -> list[Scope]:
+        self.calls += 1
+        if self.fail:
+            raise Unavailable("down")
+        return [Scope(s.type, s.name, ("pull",)) for s in scopes]
+
+
+def test_cache_reuses_an_answer_for_the_same_question_only() -> None:
+    from berth.token.services.authorizer import CachedAuthorizer
+
+    inner = CountingAuthorizer()
+    cached = CachedAuthorizer(inner, ttl=60)
+    alice = Principal(id=1, username="alice")
+    first = cached.authorize(alice, "reg", ASKED)
+    assert cached.authorize(alice, "reg", ASKED) == first and inner.calls == 1
+    cached.authorize(Principal(id=1, username="alice", admin=True), "reg", ASKED)
+    cached.authorize(alice, "other-registry", ASKED)
+    cached.authorize(alice, "reg", ASKED[:1])
+    cached.authorize(ANONYMOUS, "reg", ASKED)
+    assert inner.calls == 5
+
+
+def test_cache_expires_and_never_keeps_errors() -> None:
+    from berth.token.services.authorizer import CachedAuthorizer
+
+    inner = CountingAuthorizer()
+    expired = CachedAuthorizer(inner, ttl=0.0)
+    expired.authorize(ANONYMOUS, "reg", ASKED)
+    expired.authorize(ANONYMOUS, "reg", ASKED)
+    assert inner.calls == 2
+    failing = CachedAuthorizer(CountingAuthorizer(fail=True), ttl=60)
+    for _ in range(2):
+        with pytest.raises(Unavailable):
+            failing.authorize(ANONYMOUS, "reg", ASKED)
+    assert failing.inner.calls == 2  # type: ignore[attr-defined]

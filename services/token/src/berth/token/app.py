@@ -16,7 +16,11 @@ from berth.common.signing import Signer, load_private_key
 from berth.token.config import TokenConfig, load_config
 from berth.token.models import OUTBOX
 from berth.token.services.app_tokens import ApplicationTokenService
-from berth.token.services.authorizer import Authorizer, CatalogAuthorizer
+from berth.token.services.authorizer import (
+    Authorizer,
+    CachedAuthorizer,
+    CatalogAuthorizer,
+)
 from berth.token.services.credentials import CredentialService
 from berth.token.services.directory import Directory, LdapDirectory
 from berth.token.services.issuer import TokenIssuer
@@ -80,8 +84,9 @@ def build_services(config: TokenConfig, *, runtime: Runtime | None = None,
         issuer=TokenIssuer(signer, issuer=config.token_issuer,
                            registry_lifetime=config.token_lifetime,
                            api_lifetime=config.api_token_lifetime),
-        authorizer=authorizer or CatalogAuthorizer(
+        authorizer=authorizer or CachedAuthorizer(CatalogAuthorizer(
             config.catalog_url, config.internal_secret, timeout=config.catalog_timeout),
+            ttl=config.authorize_cache_ttl),
         users=users, tokens=tokens,
         refresh=RefreshTokenService(config.refresh_token_lifetime),
         credentials=credentials, cache=cache)

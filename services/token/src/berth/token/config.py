@@ -95,6 +95,10 @@ class TokenConfig(CommonSettings):
         help="seconds a verified password is remembered in-process; 0 disables")
     catalog_timeout: float = setting("BERTH_TOKEN_CATALOG_TIMEOUT", default=3.0,
                                      parse=float)
+    authorize_cache_ttl: float = setting(
+        "BERTH_TOKEN_AUTHORIZE_CACHE_TTL", default=2.0, parse=float,
+        help="seconds the catalog's answer for the same principal and scopes is "
+             "reused (docker asks once per layer); 0 disables")
     ldap_enabled: bool = setting("BERTH_LDAP_ENABLED", default=False, parse=parse_bool)
     ldap_host: str = setting("BERTH_LDAP_HOST", default="")
     ldap_port: int = setting("BERTH_LDAP_PORT", default=389, parse=_positive_int)

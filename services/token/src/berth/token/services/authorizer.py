@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -82,3 +84,42 @@ def granted_from_answer(asked: Sequence[Scope], answer: Any) -> list[Scope]:
 
 def _unavailable() -> Unavailable:
     return Unavailable("authorization service unavailable", code=CATALOG_UNAVAILABLE)
+
+
+class CachedAuthorizer:
+    """Reuses an answer for the same question for ``ttl`` seconds.
+
+    A docker push or pull asks for a token per layer with the same scopes; the
+    catalog's answer cannot change within a request burst except by an admin's
+    action, whose effect is then delayed by at most ``ttl`` (default 2 s). A
+    disabled or locked user is still refused at once: the token service checks
+    the account itself before asking. Only grants are cached, never errors.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, inner: Authorizer, ttl: float) -> None:
+        self.inner = inner
+        self.ttl = ttl
+        self._answers: dict[tuple[Any, ...], tuple[float, list[Scope]]] = {}
+        self._lock = threading.Lock()
+
+    def authorize(self, principal: Principal, service: str,
+                  scopes: Sequence[Scope]) -> list[Scope]:
+        """The inner authorizer's answer, from the cache while it is fresh."""
+        if self.ttl <= 0:
+            return self.inner.authorize(principal, service, scopes)
+        key = (principal.id, principal.username, principal.admin, principal.kind,
+               service, tuple(s.to_string() for s in scopes))
+        now = time.monotonic()
+        hit = self._answers.get(key)
+        if hit is not None and hit[0] > now:
+            return list(hit[1])
+        granted = self.inner.authorize(principal, service, scopes)
+        with self._lock:
+            if len(self._answers) >= self.MAX_ENTRIES:
+                self._answers = {k: v for k, v in self._answers.items() if v[0] > now}
+                if len(self._answers) >= self.MAX_ENTRIES:
+                    self._answers.clear()
+            self._answers[key] = (now + self.ttl, list(granted))
+        return granted
