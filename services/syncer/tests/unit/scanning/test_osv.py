@@ -128,6 +128,9 @@ def test_refreshed_mark_gives_the_age(tmp_path):
     (tmp_path / ".refreshed").write_text("2020-01-01T00:00:00+00:00")
     info = db.peek()
     assert info["updated_at"].startswith("2020-01-01") and info["age_seconds"] > 86400
+    write_osv(tmp_path, osv_doc("PYSEC-2", "PyPI", "b", fixed="2.0"))
+    assert db.peek()["documents"] == 1  # remembered: API requests stay cheap
+    assert db.peek(max_age=0)["documents"] == 2
 
 
 @pytest.mark.parametrize(("vector", "score"), [

@@ -156,6 +156,7 @@ class AdvisoryDatabase:
         self._stamp: tuple[int, int, int] | None = None
         self._dirs: tuple[tuple[str, int], ...] | None = None
         self._checked = -1e9
+        self._peeked: tuple[float, tuple[int, int, int], datetime | None] | None = None
         self._index: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
         self.version = "empty"
         self.count = 0
@@ -242,11 +243,15 @@ class AdvisoryDatabase:
             return None
         return datetime.fromtimestamp(newest_mtime_ns / 1e9, UTC)
 
-    def peek(self) -> dict[str, Any]:
-        """Size and age from the files alone (cheap: nothing is parsed)."""
-        files = self._files()
-        stamp = self._current_stamp(files)
-        updated = self._refreshed_at(stamp[2])
+    def peek(self, max_age: float = 15.0) -> dict[str, Any]:
+        """Size and age from the files alone (nothing is parsed; what API
+        requests show, so remembered for ``max_age`` seconds)."""
+        now = time.monotonic()
+        cached = self._peeked
+        if cached is None or now - cached[0] >= max_age:
+            stamp = self._current_stamp(self._files())
+            cached = self._peeked = (now, stamp, self._refreshed_at(stamp[2]))
+        _, stamp, updated = cached
         return {"version": self.version if stamp == self._stamp else None,
                 "documents": stamp[0], **_age(updated)}
 
