@@ -47,3 +47,12 @@ def test_search_validation_and_auth(make_world: Any) -> None:
     assert user.get("/api/v1/search?q=" + "x" * 101).status_code == 422
     assert user.get("/api/v1/search?q=x&per_page=abc").status_code == 422
     assert user.get("/api/v1/search?q=x").status_code == 200
+
+
+def test_control_characters_are_refused(world: Any) -> None:
+    admin = world.user("root", admin=True)
+    world.push("busybox", "v1", D1)
+    for q in ("%00", "a%00", "%00b", "%01", "x%1Fy", "%7F", "b%C2%85c"):
+        resp = admin.get(f"/api/v1/search?q={q}")
+        assert resp.status_code == 422, q
+        assert resp.get_json()["errors"][0]["detail"] == {"field": "q"}

@@ -15,6 +15,12 @@ bp = Blueprint("search", __name__, url_prefix="/api/v1")
 MAX_QUERY = 100
 
 
+def _has_control(q: str) -> bool:
+    # A NUL ends the LIKE pattern on SQLite (every name matches); no name
+    # holds a control character, so such a query is refused everywhere.
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in q)
+
+
 @bp.get("/search")
 def search() -> Response:
     """Substring matches the caller may see, each kind paged on its own."""
@@ -23,6 +29,8 @@ def search() -> Response:
     if not q or len(q) > MAX_QUERY:
         raise Invalid(f"q is required (1 to {MAX_QUERY} characters)",
                       detail={"field": "q"})
+    if _has_control(q):
+        raise Invalid("q must not contain control characters", detail={"field": "q"})
     page = page_params(("name",))
     repos, repos_total = svc.repositories(ctx, q, page)
     spaces, spaces_total = svc.namespaces(ctx, q, page)
