@@ -74,6 +74,9 @@ def registry_config(stack: Stack, notify_secret: str, http_secret: str) -> dict[
         },
         "http": {"addr": stack.addr("registry"), "secret": http_secret,
                  "relativeurls": True,
+                 # Stop promptly: idle keep-alive connections from nginx would
+                 # otherwise hold a graceful shutdown open.
+                 "draintimeout": "2s",
                  "headers": {"X-Content-Type-Options": ["nosniff"]}},
         "auth": {"token": {
             "realm": f"{stack.public_url}/v2/token",
