@@ -133,6 +133,20 @@ def test_a_hung_registry_fails_the_ping_within_one_short_timeout():
         assert time.monotonic() - started < sum(PING_TIMEOUT) + 1
 
 
+def test_a_hung_registry_fails_a_delete_within_one_operation_timeout():
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)
+        port = hung.getsockname()[1]
+        c = RegistryClient(f"http://127.0.0.1:{port}", operation_timeout=1.0,
+                           tokens=TokenCache("x", make_session(retries=0)))
+        started = time.monotonic()
+        with pytest.raises(RegistryUnavailable):
+            c.delete_manifest("ns/repo", "sha256:" + "0" * 64)
+        # Was the 30 s listing timeout, retried: past the worker's 60 s limit.
+        assert time.monotonic() - started < 2
+
+
 def test_an_unreachable_registry_is_unavailable():
     c = RegistryClient(f"http://127.0.0.1:{free_port()}",
                        tokens=TokenCache("x", make_session(retries=0)), timeout=1)

@@ -120,6 +120,9 @@ def parse_challenge(header: str) -> dict[str, str] | None:
 
 
 PING_TIMEOUT = (1.0, 2.0)   # (connect, read) seconds
+# A delete is asked for by a waiting client (catalog, 30 s; gunicorn, 60 s):
+# each registry call gets one attempt this long, so the client hears 503 first.
+OPERATION_TIMEOUT = 10.0
 
 
 class RegistryClient:
@@ -127,7 +130,8 @@ class RegistryClient:
 
     def __init__(self, base_url: str, *, tokens: TokenCache,
                  timeout: float = 30.0, page_size: int = 100,
-                 pool_size: int = 20) -> None:
+                 pool_size: int = 20,
+                 operation_timeout: float = OPERATION_TIMEOUT) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self.page_size = page_size
@@ -135,21 +139,23 @@ class RegistryClient:
         # listing is reported, never guessed.
         self.http = make_session(timeout=(3.05, timeout), retries=1,
                                  pool_size=pool_size, user_agent=USER_AGENT)
-        # Health probes must answer within a probe's timeout even when the
-        # registry hangs: one short attempt, no retry.
-        self._probe = make_session(timeout=PING_TIMEOUT, retries=0, pool_size=2,
-                                   user_agent=USER_AGENT)
+        # Health probes and operations someone waits for must answer in time
+        # even when the registry hangs: one short attempt, no retry.
+        self._once = make_session(timeout=PING_TIMEOUT, retries=0, pool_size=4,
+                                  user_agent=USER_AGENT)
+        self.operation_timeout = (3.05, operation_timeout)
         self._scope_tokens: dict[str, tuple[str, str, str]] = {}
 
     # -- low level -------------------------------------------------------
     def _send(self, method: str, url: str, scope: str,
-              headers: dict[str, str] | None = None) -> requests.Response:
+              headers: dict[str, str] | None = None,
+              once: bool = False) -> requests.Response:
         hdrs = dict(headers or {})
         key = self._scope_tokens.get(scope)
         token = self.tokens.cached(key) if key else None
         if token:
             hdrs["Authorization"] = f"Bearer {token}"
-        resp = self._raw(method, url, hdrs)
+        resp = self._raw(method, url, hdrs, once)
         if resp.status_code == 401:
             challenge = parse_challenge(resp.headers.get("WWW-Authenticate", ""))
             if challenge is None:
@@ -162,15 +168,20 @@ class RegistryClient:
             self._scope_tokens[scope] = (challenge["realm"],
                                          challenge.get("service", ""), wanted)
             hdrs["Authorization"] = f"Bearer {token}"
-            resp = self._raw(method, url, hdrs)
+            resp = self._raw(method, url, hdrs, once)
         if resp.status_code >= 500:
             raise RegistryUnavailable(f"{method} {url}: {resp.status_code}")
         if resp.status_code in (401, 403):
             raise RegistryDenied(f"{method} {url}: {resp.status_code}")
         return resp
 
-    def _raw(self, method: str, url: str, headers: dict[str, str]) -> requests.Response:
+    def _raw(self, method: str, url: str, headers: dict[str, str],
+             once: bool = False) -> requests.Response:
         try:
+            if once:
+                return self._once.request(method, url, headers=headers,
+                                          allow_redirects=False,
+                                          timeout=self.operation_timeout)
             return self.http.request(method, url, headers=headers,
                                      allow_redirects=False)
         except requests.RequestException as exc:
@@ -196,7 +207,7 @@ class RegistryClient:
     def ping(self) -> None:
         """Raise unless ``GET /v2/`` answers 200 or 401 (reachable)."""
         try:
-            resp = self._probe.get(self.base_url + "/v2/")
+            resp = self._once.get(self.base_url + "/v2/")
         except requests.RequestException as exc:
             raise RegistryUnavailable(str(exc)) from exc
         if resp.status_code not in (200, 401):
@@ -232,7 +243,7 @@ class RegistryClient:
     def delete_manifest(self, repository: str, digest: str) -> None:
         """``DELETE /v2/<name>/manifests/<digest>`` (202 expected)."""
         url = f"{self.base_url}/v2/{_path(repository)}/manifests/{quote(digest)}"
-        resp = self._send("DELETE", url, f"repository:{repository}:delete")
+        resp = self._send("DELETE", url, f"repository:{repository}:delete", once=True)
         if resp.status_code in (200, 202):
             return
         if resp.status_code == 404:
