@@ -43,7 +43,9 @@ def hung(stack: RunningStack, faults: Faults, program: str) -> Iterator[None]:
     finally:
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
-        faults.wait_until(lambda: faults.healthy(program), 60, f"{program} to return")
+        if program != "registry":
+            faults.wait_until(lambda: faults.healthy(program), 60,
+                              f"{program} to return")
 
 
 def registry_token(stack: RunningStack, admin: Admin) -> requests.Response:
@@ -129,3 +131,20 @@ def test_page_sizes_are_bounded(faults: Faults, svc: str, path: str) -> None:
     huge = requests.get(faults.url(svc) + path, headers=faults.admin.headers,
                         params={"page": str(10**20)}, timeout=30)
     assert huge.status_code in (200, 422), huge.text
+
+
+def test_syncer_fails_fast_when_the_registry_hangs(
+        fstack: RunningStack, admin: Admin, faults: Faults) -> None:
+    secret = (fstack.home / "secrets" / "internal").read_text().strip()
+    body = {"registry": fstack.host, "repository": "fault-fast/none",
+            "digest": "sha256:" + "0" * 64}
+    with hung(fstack, faults, "registry"):
+        started = time.monotonic()
+        assert faults.health("syncer") == 503
+        assert time.monotonic() - started < FAST
+        resp, took = timed(lambda: requests.post(
+            faults.url("syncer") + "/internal/v1/manifests/delete", json=body,
+            headers={"X-Berth-Internal": secret}, timeout=120))
+        assert resp.status_code == 503, resp.text
+        # Under the catalog's 30 s wait for the syncer, and gunicorn's 60 s.
+        assert took < 25, took
