@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from berth.common.auth import Principal, current_principal
 from berth.common.errors import Denied, Invalid, Unauthorized
 from berth.common.web import field, request_data
+from berth.syncer.names import valid_digest, valid_repository
 from berth.syncer.state import syncer
 from flask import Blueprint, Response, jsonify
 
 bp = Blueprint("internal", __name__, url_prefix="/internal/v1")
-# distribution's reference grammar (repository path components, digests).
-REPOSITORY = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-                        r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
-DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")
 
 
 def _require_service() -> Principal:
@@ -34,9 +29,9 @@ def delete_manifest() -> tuple[Response, int]:
     registry = field(data, "registry")
     repository = field(data, "repository")
     digest = field(data, "digest", max_length=100)
-    if not REPOSITORY.match(repository):
+    if not valid_repository(repository):
         raise Invalid("repository is not a valid name", detail={"field": "repository"})
-    if not DIGEST.match(digest):
+    if not valid_digest(digest):
         raise Invalid("digest is not a valid digest", detail={"field": "digest"})
     syncer().manifests.delete(registry, repository, digest)
     return jsonify({"registry": registry, "repository": repository,

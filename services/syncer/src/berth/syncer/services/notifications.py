@@ -19,6 +19,7 @@ from berth.common.events.base import Actor, Envelope
 from berth.common.events.registry import ManifestDeleted, ManifestPulled, ManifestPushed
 from berth.common.outbox import Outbox
 from berth.syncer.models import SeenNotification
+from berth.syncer.names import valid_digest, valid_repository, valid_tag
 from berth.syncer.registries import Registry
 from berth.syncer.registry_client import MANIFEST_TYPES, USER_AGENT
 from berth.syncer.services import observed
@@ -103,13 +104,23 @@ def _event(index: int, item: Any) -> RegistryEvent:
     if size is not None and (not isinstance(size, int) or isinstance(size, bool)
                              or size < 0):
         raise MalformedNotification(f"{where}.target.size must be a non-negative integer")
+    repository = str(_text(target, "repository", where + ".target", required=True))
+    digest = _text(target, "digest", where + ".target", limit=100) or ""
+    tag = _text(target, "tag", where + ".target", limit=128)
+    # The registry never sends these; someone holding a leaked secret might.
+    if not valid_repository(repository):
+        raise MalformedNotification(f"{where}.target.repository is not a valid name")
+    if digest and not valid_digest(digest):
+        raise MalformedNotification(f"{where}.target.digest is not a valid digest")
+    if tag is not None and not valid_tag(tag):
+        raise MalformedNotification(f"{where}.target.tag is not a valid tag")
     return RegistryEvent(
         id=str(_text(item, "id", where, required=True, limit=128)),
         action=str(_text(item, "action", where, required=True, limit=32)),
         timestamp=_timestamp(item.get("timestamp"), where),
-        repository=str(_text(target, "repository", where + ".target", required=True)),
-        digest=_text(target, "digest", where + ".target", limit=100) or "",
-        tag=_text(target, "tag", where + ".target", limit=128),
+        repository=repository,
+        digest=digest,
+        tag=tag,
         media_type=_text(target, "mediaType", where + ".target"),
         size=size,
         actor=_text(actor, "name", where + ".actor") or "",
