@@ -122,6 +122,9 @@ class PushStream:
         assert not self._thread.is_alive(), "pushes still running"
         failed = [o for o in self.outcomes if not o.ok]
         assert not failed, f"{len(failed)} pushes never succeeded: {failed[:3]}"
+        # Shown with `pytest -rP`: how hard the fault hit the clients.
+        print(f"{self.repo}: {len(self.outcomes)} tags, {self.retried} retried, "
+              f"{sum(o.attempts for o in self.outcomes)} attempts")
         return self.outcomes
 
     @property

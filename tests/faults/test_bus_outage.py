@@ -22,7 +22,6 @@ def test_bus_outage_loses_and_doubles_nothing(
             faults.wait_until(lambda s=svc: faults.health(s) == 503, OUTAGE,
                               f"the {svc} service's health to report the bus outage")
         time.sleep(OUTAGE)
-        print(f"retried pushes: {stream.retried}")
     faults.wait_until(lambda: faults.healthy("token", "catalog", "syncer", "audit"),
                       60, "every service to report healthy again")
     outcomes = stream.finish()

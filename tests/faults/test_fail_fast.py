@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -49,10 +50,12 @@ def hung(stack: RunningStack, faults: Faults, program: str) -> Iterator[None]:
 
 
 def registry_token(stack: RunningStack, admin: Admin) -> requests.Response:
-    """A push token request as docker would make it."""
+    """A push token request as docker would make it, for a repository never
+    asked about before (the token service reuses a grant for 2 s)."""
+    repo = f"fault-fast-{uuid.uuid4().hex[:8]}"
     return requests.get(f"{stack.url}/v2/token", auth=(admin.username, admin.password),
                         params={"service": stack.host,
-                                "scope": "repository:fault-fast:pull,push"}, timeout=60)
+                                "scope": f"repository:{repo}:pull,push"}, timeout=60)
 
 
 def timed(call: object) -> tuple[requests.Response, float]:
