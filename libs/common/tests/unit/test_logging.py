@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from berth.common.logging import redact
 
 
@@ -14,3 +15,48 @@ def test_secret_fields_are_redacted() -> None:
     for key in ("password", "refresh_token", "Authorization", "client_secret",
                 "signing_key"):
         assert out[key] == "***"
+
+
+JWT = ("eyJhbGciOiJSUzI1NiIsImtpZCI6IkFCQyJ9.eyJzdWIiOiJhbGljZSJ9."
+       "c2lnbmF0dXJlLW9mLXRoZS10b2tlbg")
+
+
+def test_secret_shaped_values_are_redacted_under_any_key() -> None:
+    event = {
+        "event": f"token issued {JWT}",
+        "error": "(pymysql.err.OperationalError) can't connect "
+                 "mysql+pymysql://berth:db-pa55@db:3306/berth",
+        "url": "amqp://guest:amqp-pa55@127.0.0.1:5672//",
+        "header": "Basic YWxpY2U6cGFzc3dvcmQ=", "other": "bearer abcdEFGH.1234",
+        "exception": "Traceback...\nIntegrityError: [SQL: INSERT INTO users "
+                     "(username, password_hash) VALUES (%s, %s)]\n[parameters: "
+                     "('alice', '$argon2id$v=19$secret-hash')]\n(Background on this "
+                     "error at: https://sqlalche.me/e/20/gkpj)",
+        "pem": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----",
+        "nested": {"body": {"password": "pw-nested", "note": [f"x {JWT}"]}},
+        "username": "alice", "count": 3,
+    }
+    out = redact(None, "info", dict(event))
+    text = repr(out)
+    for secret in (JWT, "c2lnbmF0dXJl", "db-pa55", "amqp-pa55", "YWxpY2U6",
+                   "abcdEFGH", "secret-hash", "MIIEvQIBADANBg", "pw-nested"):
+        assert secret not in text, secret
+    assert out["event"] == "token issued ***"
+    assert out["url"] == "amqp://guest:***@127.0.0.1:5672//"
+    assert "https://sqlalche.me" in out["exception"]
+    assert out["username"] == "alice" and out["count"] == 3
+
+
+def test_an_exception_text_is_redacted_in_the_rendered_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import structlog
+    from berth.common.logging import configure_logging
+
+    configure_logging("test", "INFO")
+    try:
+        raise RuntimeError(f"could not verify {JWT} for amqp://u:hunter2@h/")
+    except RuntimeError:
+        structlog.get_logger("t").exception("boom", detail=f"Bearer {JWT}")
+    err = capsys.readouterr().err
+    assert "boom" in err and "RuntimeError" in err
+    assert JWT not in err and "hunter2" not in err

@@ -19,11 +19,54 @@ _SAFE_KEYS = frozenset({"token_type", "jti", "kid"})
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
+# Secrets by shape, wherever they sit (a message, an error text, an innocent
+# key): JWTs, credentials in URLs, Authorization values, private keys, and the
+# bound parameters SQLAlchemy puts in its exception texts.
+_SECRET_VALUES = (
+    (re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), "***"),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^@\s/]+@"), r"\1:***@"),
+    (re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{4,}"), r"\1 ***"),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----"
+                r"|$)", re.DOTALL), "***"),
+    (re.compile(r"\[parameters: .*?\](?=\s*(\n|\(Background|$))", re.DOTALL),
+     "[parameters: ***]"),
+)
+_MAX_DEPTH = 4
+
+
+def scrub(text: str) -> str:
+    """``text`` with secret-shaped substrings replaced by ``***``."""
+    for pattern, replacement in _SECRET_VALUES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _clean(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if depth >= _MAX_DEPTH:
+        return value
+    if isinstance(value, MutableMapping):
+        return {k: "***" if _secret_key(k, v) else _clean(v, depth + 1)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v, depth + 1) for v in value]
+    return value
+
+
+def _secret_key(key: Any, value: Any) -> bool:
+    return (isinstance(key, str) and key not in _SAFE_KEYS
+            and _SECRET_KEY.search(key) is not None and bool(value))
+
+
 def redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
-    """structlog processor: replace values of secret-looking keys with ``***``."""
+    """structlog processor: replace values of secret-looking keys, and
+    secret-shaped substrings of every value (nested too), with ``***``."""
     for key in list(event):
-        if key not in _SAFE_KEYS and _SECRET_KEY.search(key) and event[key]:
+        if _secret_key(key, event[key]):
             event[key] = "***"
+        else:
+            event[key] = _clean(event[key])
     return event
 
 
@@ -36,8 +79,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact,
             structlog.processors.format_exc_info,
+            # after format_exc_info: a traceback's text is scrubbed too
+            redact,
             structlog.processors.JSONRenderer(sort_keys=True),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
