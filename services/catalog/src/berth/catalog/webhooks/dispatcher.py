@@ -20,6 +20,7 @@ from berth.catalog.webhooks.crypto import SIGNATURE_HEADER, Vault, signature
 from berth.catalog.webhooks.metrics import ATTEMPTS, DURATION
 from berth.catalog.webhooks.payload import ACTIONS
 from berth.catalog.webhooks.sender import Outcome, Sender, header_text
+from berth.common.db import read_mostly
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -77,25 +78,30 @@ class Dispatcher:
 
     def claim(self, limit: int, now: datetime | None = None) -> list[int]:
         """Claim up to ``limit`` due deliveries; their ids."""
-        now = now or utcnow()
-        claimed: list[int] = []
+        when = now or utcnow()
         with self.sessions() as session:
-            due = session.execute(
-                select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
-                .where(WebhookDelivery.state == "pending",
-                       WebhookDelivery.next_attempt_at <= now)
-                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                .limit(limit)).all()
-            for delivery_id, due_at in due:
-                result = session.execute(
-                    update(WebhookDelivery)
-                    .where(WebhookDelivery.id == delivery_id,
-                           WebhookDelivery.state == "pending",
-                           WebhookDelivery.next_attempt_at == due_at)
-                    .values(next_attempt_at=now + self.lease))
-                if result.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(delivery_id)
-            session.commit()
+            # Polled twice a second: on SQLite it must not take the write lock
+            # unless something is due.
+            return read_mostly(session, lambda: self._claim(session, limit, when))
+
+    def _claim(self, session: Session, limit: int, now: datetime) -> list[int]:
+        claimed: list[int] = []
+        due = session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
+            .where(WebhookDelivery.state == "pending",
+                   WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)).all()
+        for delivery_id, due_at in due:
+            result = session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == delivery_id,
+                       WebhookDelivery.state == "pending",
+                       WebhookDelivery.next_attempt_at == due_at)
+                .values(next_attempt_at=now + self.lease))
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(delivery_id)
+        session.commit()
         return claimed
 
     def attempt(self, delivery_id: int) -> str:
