@@ -408,6 +408,65 @@ class ApiClient:
         """Scan a tag's image again (admin)."""
         return self.call("syncer", "POST", f"/api/v1/vulnerabilities/{tag_id}")
 
+    # -- catalog: webhooks of a namespace ----------------------------------------
+
+    def _hooks(self, ns_id: int, suffix: str = "") -> str:
+        return f"/api/v1/namespaces/{ns_id}/webhooks{suffix}"
+
+    def webhooks(self, ns_id: int, **params: Any) -> Page:
+        """A namespace's webhooks (members and admins)."""
+        return self.page("catalog", self._hooks(ns_id), params)
+
+    def webhook(self, ns_id: int, hook_id: int) -> Json:
+        """One webhook with its headers."""
+        return self.call("catalog", "GET", self._hooks(ns_id, f"/{hook_id}"))
+
+    def create_webhook(self, ns_id: int, fields: Json) -> Json:
+        """A new webhook; the answer holds its signing secret, shown once."""
+        return self.call("catalog", "POST", self._hooks(ns_id),
+                         json={"webhook": fields})
+
+    def update_webhook(self, ns_id: int, hook_id: int, fields: Json) -> Json:
+        """Change a webhook's fields."""
+        return self.call("catalog", "PUT", self._hooks(ns_id, f"/{hook_id}"),
+                         json={"webhook": fields})
+
+    def toggle_webhook(self, ns_id: int, hook_id: int) -> Json:
+        """Enable or disable a webhook."""
+        return self.call("catalog", "PUT",
+                         self._hooks(ns_id, f"/{hook_id}/toggle_enabled"))
+
+    def delete_webhook(self, ns_id: int, hook_id: int) -> None:
+        """Remove a webhook and its delivery log."""
+        self.call("catalog", "DELETE", self._hooks(ns_id, f"/{hook_id}"))
+
+    def add_webhook_header(self, ns_id: int, hook_id: int, name: str,
+                           value: str) -> Json:
+        """A custom header sent with every delivery."""
+        return self.call("catalog", "POST", self._hooks(ns_id, f"/{hook_id}/headers"),
+                         json={"webhook_header": {"name": name, "value": value}})
+
+    def remove_webhook_header(self, ns_id: int, hook_id: int, header_id: int) -> None:
+        """Stop sending a custom header."""
+        self.call("catalog", "DELETE",
+                  self._hooks(ns_id, f"/{hook_id}/headers/{header_id}"))
+
+    def webhook_deliveries(self, ns_id: int, hook_id: int, **params: Any) -> Page:
+        """A webhook's delivery log, newest first."""
+        return self.page("catalog", self._hooks(ns_id, f"/{hook_id}/deliveries"),
+                         params)
+
+    def webhook_delivery(self, ns_id: int, hook_id: int, delivery_id: int) -> Json:
+        """One delivery with every attempt."""
+        return self.call("catalog", "GET",
+                         self._hooks(ns_id, f"/{hook_id}/deliveries/{delivery_id}"))
+
+    def resend_webhook_delivery(self, ns_id: int, hook_id: int,
+                                delivery_id: int) -> Json:
+        """Send a delivery's body again."""
+        return self.call("catalog", "PUT",
+                         self._hooks(ns_id, f"/{hook_id}/deliveries/{delivery_id}"))
+
     def health(self, service: str) -> tuple[bool, Json]:
         """A service's health report (never raises)."""
         try:

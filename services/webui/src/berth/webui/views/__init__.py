@@ -11,6 +11,7 @@ from berth.webui.views import (
     repositories,
     scanning,
     teams,
+    webhooks,
 )
 from flask import Flask
 
@@ -18,5 +19,5 @@ from flask import Flask
 def register_views(app: Flask) -> None:
     """Register every blueprint with ``app``."""
     for module in (auth, home, namespaces, teams, repositories, scanning, profile,
-                   admin):
+                   admin, webhooks):
         app.register_blueprint(module.bp)
