@@ -120,7 +120,7 @@ def make_token_app(config: Any, signer: Signer, **collaborators: Any) -> Any:
 class Berth:
     """The token and catalog apps, served on loopback and calling each other."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, **token_env: str) -> None:
         from berth.catalog.app import create_app as create_catalog
         from berth.catalog.config import CatalogConfig
         from berth.common.config import load
@@ -133,7 +133,8 @@ class Berth:
         self.signer = Signer([generate_key("RS256")])
         self.token = make_token_app(
             token_config(home, self.token_url, self.catalog_url,
-                         f"sqlite:///{home / 'token.sqlite'}"), self.signer)
+                         f"sqlite:///{home / 'token.sqlite'}", **token_env),
+            self.signer)
         self.token_bus: RecordingBus = self.token.extensions["berth.token"].runtime.bus
         self.catalog_bus = RecordingBus()
         common = {"BERTH_HOME": str(home), "BERTH_INTERNAL_SECRET": INTERNAL,

@@ -127,3 +127,56 @@ def test_credentials_are_resolved_with_the_client_address_not_the_proxy() -> Non
     client.get("/who", headers=spoof, environ_base={"REMOTE_ADDR": "203.0.113.9"})
     client.get("/who", headers={**spoof, "X-Forwarded-For": "198.51.100.1, 192.0.2.4"})
     assert seen == ["203.0.113.9", "192.0.2.4"]
+
+
+class _Answer:
+    def __init__(self, status: int, body: dict[str, object] | None = None) -> None:
+        self.status_code = status
+        self._body = body or {}
+
+    def json(self) -> dict[str, object]:
+        return self._body
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_remote_credentials_refused_or_malformed_are_no_principal(
+        monkeypatch: pytest.MonkeyPatch, status: int) -> None:
+    from berth.common.auth import RemoteCredentials
+    from berth.common.errors import Unavailable
+
+    creds = RemoteCredentials("http://127.0.0.1:9", "s")
+    monkeypatch.setattr(creds._http, "post", lambda *a, **kw: _Answer(status))
+    assert creds("x" * 300, "secret", "127.0.0.1") is None
+    monkeypatch.setattr(creds._http, "post", lambda *a, **kw: _Answer(500))
+    with pytest.raises(Unavailable):
+        creds("alice", "secret", "127.0.0.1")
+
+
+def test_remote_credentials_cache_only_successes_for_ttl(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import berth.common.auth as auth_module
+    from berth.common.auth import RemoteCredentials
+
+    now = [1000.0]
+    monkeypatch.setattr(auth_module.time, "monotonic", lambda: now[0])
+    calls: list[str] = []
+    answers = {"right": _Answer(200, {"principal": {
+        "id": 1, "username": "alice", "admin": False, "kind": "user"}}),
+        "wrong": _Answer(401)}
+
+    def post(url: str, json: dict[str, str], **kw: object) -> _Answer:
+        calls.append(json["secret"])
+        return answers[json["secret"]]
+
+    creds = RemoteCredentials("http://127.0.0.1:9", "s", ttl=30.0)
+    monkeypatch.setattr(creds._http, "post", post)
+    assert creds("alice", "wrong", "a") is None
+    assert creds("alice", "wrong", "a") is None
+    assert creds("alice", "right", "a") is not None
+    assert creds("alice", "right", "a") is not None   # cached
+    assert calls == ["wrong", "wrong", "right"]
+    answers["right"] = _Answer(401)                     # disabled meanwhile
+    now[0] += 29.9
+    assert creds("alice", "right", "a") is not None   # still inside the TTL
+    now[0] += 0.2
+    assert creds("alice", "right", "a") is None

@@ -103,7 +103,11 @@ class JwksKeys:
 
 
 class RemoteCredentials:
-    """Resolve ``user:secret`` through the token service, with a short cache."""
+    """Resolve ``user:secret`` through the token service, with a short cache.
+
+    Only successes are cached (``ttl`` seconds, keyed by a hash of user and
+    secret): a wrong secret always asks again, and a user disabled or locked
+    meanwhile keeps a cached success for at most ``ttl``."""
 
     def __init__(self, token_url: str, internal_secret: str, ttl: float = 30.0) -> None:
         self.url = token_url.rstrip("/") + "/internal/v1/principal"
@@ -124,7 +128,9 @@ class RemoteCredentials:
                                    headers={INTERNAL_HEADER: self.secret})
         except Exception as exc:
             raise Unavailable("token service unavailable") from exc
-        if resp.status_code in (401, 403, 404):
+        # 400/422: the token service found the username or secret malformed
+        # (too long, say); to the caller that is a wrong credential, not an outage.
+        if resp.status_code in (400, 401, 403, 404, 422):
             return None
         if resp.status_code == 429:
             raise Unauthorized("too many failed attempts; try again later")
