@@ -25,14 +25,22 @@ INTERNAL = ["/internal/v1/registries", "/Internal/v1/registries",
             "/api/v1/users/../../../internal/v1/principal",
             "/api/v1/vulnerabilities/../../../internal/v1/scans",
             "/internal/v1/users?username=admin", "/internal/v1/registries/",
-            "/internal/v1/registries;x=1", "/internal/v1/registries%00"]
+            "/internal/v1/registries;x=1", "/internal/v1/registries%00",
+            # nginx matches the decoded path but proxies the raw one: neither
+            # spelling may land on an internal route of an upstream
+            "/api/v1/x%2F..%2F..%2F..%2Finternal/v1/registries",
+            "/api/v1/sync%2F..%2F..%2F..%2Finternal/v1/manifests/delete",
+            "/api/v1/users%2F..%2F..%2F..%2Finternal/v1/principal",
+            "/api/v1/tags/1/sbom%2F..%2F..%2F..%2F..%2F..%2Finternal/v1/scans"]
 METRICS = ["/metrics", "/metrics/", "//metrics", "/%6detrics", "/metrics?x=1",
            "/./metrics", "/api/../metrics", "/METRICS", "/metrics;x",
            "/api/v1/sync/../../../metrics", "/api/v1/users/../../metrics"]
 WEBHOOKS = ["/v2/webhooks/events", "/v2/webhooks/events/", "//v2/webhooks/events",
             "/v2/webhooks/%65vents", "/v2//webhooks/events", "/v2/webhooks/./events",
             "/v2/x/../webhooks/events", "/v2/webhooks/events?x=1",
-            "/v2/%77ebhooks/events", "/api/v1/sync/../../../v2/webhooks/events"]
+            "/v2/%77ebhooks/events", "/api/v1/sync/../../../v2/webhooks/events",
+            "/api/v1/sync%2F..%2F..%2F..%2Fv2/webhooks/events",
+            "/v2/webhooks%2Fevents"]
 CATALOG = ["/v2/_catalog", "/v2/_catalog/", "//v2/_catalog", "/v2//_catalog",
            "/v2/%5fcatalog", "/v2/_catalog?n=100", "/v2/./_catalog",
            "/api/../v2/_catalog", "/v2/a%2Fb/tags/list", "/v2/a/b/tags/list",
