@@ -109,3 +109,31 @@ def test_malformed_portus_auth_is_a_401_not_an_outage(locking: Berth) -> None:
     for username, secret in (("x" * 300, "pw"), (jwt_like, "pw"), ("root", "p" * 5000),
                              ("ro ot", "pw"), ("root\t", "pw")):
         assert_error_shape(portus(locking, username, secret), 401)
+
+
+@pytest.fixture(scope="module")
+def throttling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Berth]:
+    """Token + catalog throttling an address after three failures."""
+    b = Berth(tmp_path_factory.mktemp("portus-throttle") / "home",
+              BERTH_THROTTLE_ADDRESS_ATTEMPTS="3")
+    b.sign_up("root")
+    yield b
+    b.stop()
+
+
+def test_the_address_throttle_holds_through_portus_auth(throttling: Berth) -> None:
+    # The catalog is reached from loopback (a trusted proxy, as the ingress is),
+    # so it takes the client from X-Forwarded-For and passes it on.
+    client = {"X-Forwarded-For": "203.0.113.80"}
+    for i in range(3):
+        resp = throttling.catalog_call("GET", "/api/v1/namespaces", headers={
+            "Portus-Auth": f"guess{i}:wrong", **client})
+        assert_error_shape(resp, 401)
+    blocked = throttling.catalog_call("GET", "/api/v1/namespaces", headers={
+        "Portus-Auth": "root:root-password-1", **client})
+    body = assert_error_shape(blocked, 401)
+    assert "too many" in body["message"]
+    # the same credentials from another client still work
+    assert throttling.catalog_call("GET", "/api/v1/namespaces", headers={
+        "Portus-Auth": "root:root-password-1",
+        "X-Forwarded-For": "203.0.113.81"}).status_code == 200
