@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from berth.catalog import errors, policy
 from berth.catalog.models import (
@@ -171,8 +172,10 @@ def _apply(rt: WebhookRuntime, hook: Webhook, f: Fields) -> list[str]:
 
 
 def _event(hook: Webhook, ns: Namespace, cls: Any, **details: Any) -> Any:
+    # Only the host: a webhook URL's path or query often carries a token.
+    host = urlsplit(hook.url).hostname or ""
     return cls(entity_id=hook.id, name=hook.name, namespace=ns.name,
-               details={"url": hook.url, **details})
+               details={"host": host, **details})
 
 
 def create(ctx: Ctx, rt: WebhookRuntime, namespace_id: int, f: Fields
