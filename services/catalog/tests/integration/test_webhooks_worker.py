@@ -22,6 +22,7 @@ from berth.common.bus import Bus, BusError
 from berth.common.config import load
 from berth.common.events.base import Envelope
 from berth.common.events.registry import ManifestPushed
+from berth.common.testing import rabbitmq_vhost
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -51,13 +52,24 @@ def received() -> Iterator[tuple[int, list[tuple[dict[str, str], bytes]]]]:
 
 
 @pytest.fixture
-def config(tmp_path: Path, db_url: str, amqp_url: str) -> CatalogConfig:
+def own_amqp(amqp_url: str) -> Iterator[str]:
+    """A vhost of this test's own: nobody consumes the other queues here, so
+    what it publishes must not outlive it."""
+    if not amqp_url:
+        yield ""
+        return
+    with rabbitmq_vhost() as url:
+        yield url
+
+
+@pytest.fixture
+def config(tmp_path: Path, db_url: str, own_amqp: str) -> CatalogConfig:
     url = db_url if not db_url.startswith("sqlite") else \
         f"sqlite:///{tmp_path / 'catalog.sqlite'}"
     cfg = load(CatalogConfig, {"BERTH_HOME": str(tmp_path),
                                "BERTH_REGISTRY_SERVICE": SERVICE,
                                "BERTH_REGISTRY_HOSTNAME": SERVICE},
-               database_url=url, amqp_url=amqp_url,
+               database_url=url, amqp_url=own_amqp,
                webhook_allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),))
     migrate(cfg)
     return cfg

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -232,19 +230,3 @@ def test_claims_are_exclusive(env: Any) -> None:
 def test_backoff_doubles_up_to_the_cap(attempts: int, delay: float) -> None:
     assert RetryPolicy(base=10.0, cap=3600.0).delay(attempts) == delay
 
-
-def test_the_running_dispatcher_sends_in_the_background(env: Any) -> None:
-    env.hook()
-    stop = threading.Event()
-    thread = threading.Thread(target=env.dispatcher.run, args=(stop, 0.05))
-    thread.start()
-    try:
-        env.publish(_push())
-        deadline = time.monotonic() + 10
-        while not env.receiver.requests and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        stop.set()
-        thread.join(10)
-    assert len(env.receiver.requests) == 1
-    assert not thread.is_alive()
