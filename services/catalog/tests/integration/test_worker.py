@@ -37,6 +37,13 @@ def config(tmp_path: Path, db_url: str, amqp_url: str) -> CatalogConfig:
 
 @pytest.fixture
 def running(config: CatalogConfig) -> Iterator[CatalogConfig]:
+    # The RabbitMQ vhost lives for the whole run: drop what earlier tests left
+    # in the catalog's queue so only this test's events reach its database.
+    bus = Bus(config.amqp_url or None, config.home, "test")
+    with bus.connection() as conn:
+        bus.declare(conn)
+        for queue in queues_for("catalog"):
+            queue(conn.default_channel).purge()
     stop = threading.Event()
     thread = threading.Thread(target=worker, args=(config, stop), daemon=True)
     thread.start()
