@@ -230,3 +230,17 @@ def test_claims_are_exclusive(env: Any) -> None:
 def test_backoff_doubles_up_to_the_cap(attempts: int, delay: float) -> None:
     assert RetryPolicy(base=10.0, cap=3600.0).delay(attempts) == delay
 
+
+
+def test_a_secret_the_key_cannot_decrypt_is_an_error_not_a_crash(env: Any) -> None:
+    from berth.catalog.models import Webhook
+
+    hook = env.hook()
+    with env.world.session() as s:
+        s.get(Webhook, hook["id"]).secret_encrypted = "not-a-fernet-token"
+        s.commit()
+    env.publish(_push())
+    assert env.dispatcher.run_once() == ["pending"]
+    assert env.receiver.requests == []
+    [row] = _deliveries(env, hook["id"])
+    assert "decrypt" in row["error"]

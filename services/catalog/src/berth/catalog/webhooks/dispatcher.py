@@ -118,12 +118,11 @@ class Dispatcher:
                 return "skipped"
             body = delivery.request_body.encode()
             method, url = hook.request_method, hook.url
+            problem: str | None = None
             try:
                 headers = request_headers(hook, delivery, self.vault, body)
             except ValueError as exc:  # the key changed: retrying won't help soon
                 headers, problem = {}, str(exc)
-            else:
-                problem = None
         # The session is closed: no transaction stays open during the request.
         if problem is not None:
             return self._record(delivery_id, None, problem, "")
