@@ -93,9 +93,11 @@ def toggle(ns_id: int, hook_id: int) -> Response:
 @login_required
 def delete(ns_id: int, hook_id: int) -> Response:
     """Remove the webhook."""
-    done = attempt(lambda: api().delete_webhook(ns_id, hook_id) or True,
-                   "Webhook removed.")
-    if done:
+    def remove() -> bool:
+        api().delete_webhook(ns_id, hook_id)
+        return True
+
+    if attempt(remove, "Webhook removed."):
         return redirect(url_for("webhooks.index", ns_id=ns_id))
     return redirect(url_for("webhooks.show", ns_id=ns_id, hook_id=hook_id))
 
