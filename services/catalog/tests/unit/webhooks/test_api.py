@@ -252,3 +252,12 @@ def test_form_bodies_are_accepted(env: Any) -> None:
         "name": "form", "url": env.receiver.url(), "events": "pull"})
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["events"] == ["pull"]
+
+
+def test_deleting_the_namespace_removes_its_webhooks(env: Any) -> None:
+    from berth.catalog.models import Webhook
+    from sqlalchemy import select
+
+    assert env.alice.delete(f"/api/v1/namespaces/{env.ns}").status_code == 204
+    with env.world.session() as s:
+        assert s.scalars(select(Webhook)).all() == []
