@@ -21,8 +21,6 @@ from berth.common.signing import Signer, generate_key
 from berth.common.testing import free_port
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from tests.e2e.conftest import admin as e2e_admin  # noqa: F401 - fixture
-from tests.e2e.conftest import stack  # noqa: F401 - fixture
 
 INTERNAL = "internal-security-secret"
 ISSUER = "berth-security"

@@ -1,4 +1,5 @@
-"""Fixtures of the end-to-end scenarios: one running stack per session."""
+"""Fixtures shared by the suites under tests/: one running stack per session
+(started as `make run` starts it), reused by e2e, security and bench scenarios."""
 
 from __future__ import annotations
 
