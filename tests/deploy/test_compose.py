@@ -78,7 +78,7 @@ def test_every_service_has_a_healthcheck_or_is_a_one_shot() -> None:
         health = svc.get("healthcheck", {})
         if name in awaited:
             assert svc.get("restart") == "no", f"{name} is a one-shot: never restart it"
-        elif svc.get("command", [])[-1:] == ["worker"]:
+        elif svc.get("command", [])[-1:] in (["worker"], ["webhooks"], ["scanner"]):
             # A worker serves no HTTP: the image's web HEALTHCHECK must be off.
             assert health == {"disable": True}, name
             assert svc["restart"] == "unless-stopped", name
@@ -139,6 +139,10 @@ def test_the_same_processes_and_commands_as_make_run(tmp_path: Path) -> None:
             assert programs[f"{svc}-worker"] == expected[f"{svc}-worker"]
         if svc in MIGRATED:
             expected[f"{svc}-migrate"] = ["python", "-m", f"berth.{svc}", "migrate"]
+    # Every other Berth process `make run` starts has a container of its own.
+    for name, argv in programs.items():
+        if name not in expected and name not in ("registry", "nginx"):
+            expected[name] = argv
     found = {name: svc["command"] for name, (_, svc) in _berth_containers().items()}
     assert found == expected
 
