@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import configparser
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from berth.devstack.generate import WORKER_SERVICES
-from berth.devstack.layout import SERVICES
+from berth.devstack.generate import WORKER_SERVICES, supervisor_config
+from berth.devstack.layout import SERVICES, Stack
 
 from tests.deploy.manifests import (
     K8S,
@@ -132,6 +134,17 @@ def test_the_same_processes_and_commands_as_make_run(overlay: str) -> None:
         if svc in MIGRATED:
             expected[(svc, "migrate", "Job")] = ["python", "-m", f"berth.{svc}",
                                                  "migrate"]
+    # Every other process `make run` starts (the catalog's webhook deliveries,
+    # the syncer's scanner) runs as a Deployment of its own.
+    parser = configparser.RawConfigParser()
+    parser.read_string(supervisor_config(Stack(home=Path("/tmp/berth"), port=8080,
+                                               port_base=5000), list(SERVICES)))
+    for section in parser.sections():
+        name = section.removeprefix("program:")
+        svc, _, comp = name.partition("-")
+        if svc in SERVICES and comp and comp != "worker":
+            argv = shlex.split(parser.get(section, "command"))
+            expected[(svc, comp, "Deployment")] = ["python", *argv[1:]]
     assert found == expected
 
 
