@@ -82,7 +82,8 @@ def create_app(config: CatalogConfig | None = None, *,
                bus: Bus | None = None, create_schema: bool = False) -> Flask:
     """Build the catalog app; collaborators may be passed in (tests)."""
     config = config or load(CatalogConfig)
-    app = base_app("catalog", __name__, log_level=config.log_level)
+    app = base_app("catalog", __name__, log_level=config.log_level,
+                   trusted_proxies=config.trusted_proxies)
     runtime = catalog_runtime(config, bus)
     if create_schema:  # tests on SQLite in memory; deployments run `migrate`
         Base.metadata.create_all(runtime.engine)

@@ -10,9 +10,9 @@ from berth.catalog.policy import Subject
 from berth.catalog.services.context import Ctx, actor_of
 from berth.catalog.services.users import ensure_user_everywhere, upsert_user
 from berth.common.auth import current_principal
-from berth.common.db import get_session
+from berth.common.db import get_session, read_mostly
 from berth.common.errors import Unauthorized
-from berth.common.web import Page, pagination_headers
+from berth.common.web import Page, client_address, pagination_headers
 from flask import Response, current_app, jsonify, request
 
 
@@ -33,19 +33,27 @@ def ctx(*, login: bool = False) -> Ctx:
     subject = Subject(kind=principal.kind, user_id=principal.id,
                       username=principal.username,
                       admin=principal.admin and not principal.anonymous)
-    actor = actor_of(principal, request.remote_addr)
+    actor = actor_of(principal, client_address())
     if principal.kind in ("user", "bot") and principal.id is not None:
-        known = session.get(User, principal.id)
-        # An API token's admin claim may be up to a token lifetime old: it
-        # decides this request, but only events and authorize calls (fresh
-        # from the token service) change the mirror's flag.
-        user = upsert_user(session, principal.id, principal.username,
-                           admin=principal.admin if known is None else None,
-                           bot=principal.kind == "bot")
-        if known is None:
-            ensure_user_everywhere(session, user, lambda e: st.runtime.outbox.add(
-                session, e, actor=actor))
-        session.commit()  # the mirror row must outlive a failing request
+        uid = principal.id
+
+        def mirror() -> User:
+            known = session.get(User, uid)
+            # An API token's admin claim may be up to a token lifetime old: it
+            # decides this request, but only events and authorize calls (fresh
+            # from the token service) change the mirror's flag.
+            user = upsert_user(session, uid, principal.username,
+                               admin=principal.admin if known is None else None,
+                               bot=principal.kind == "bot")
+            if known is None:
+                ensure_user_everywhere(session, user, lambda e: st.runtime.outbox.add(
+                    session, e, actor=actor))
+            session.commit()  # the mirror row must outlive a failing request
+            return user
+
+        # Reads (GET) run without SQLite's write lock; a user seen for the first
+        # time while the worker writes the same row is retried as a writer.
+        user = read_mostly(session, mirror)
         subject = Subject(kind=principal.kind, user_id=user.id, username=user.username,
                           admin=principal.admin, enabled=user.enabled)
     if not subject.enabled:
