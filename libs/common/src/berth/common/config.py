@@ -199,3 +199,40 @@ class CommonSettings:
         help="CIDRs of proxies whose X-Forwarded-For is believed (ingress, web UI)")
     log_level: str = setting("BERTH_LOG_LEVEL", default="INFO",
                              parse=parse_choice("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+def _public_hostport(env: Mapping[str, str]) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(env.get("BERTH_PUBLIC_URL", "http://127.0.0.1:8080")).netloc \
+        or "127.0.0.1:8080"
+
+
+def _registry_service_default(env: Mapping[str, str]) -> str:
+    # The registry's token `service` is, unless told otherwise, the host users
+    # pull from: that is what `make run` writes into the registry config.
+    return env.get("BERTH_REGISTRY_HOSTNAME") or _public_hostport(env)
+
+
+def _notify_secret_default(env: Mapping[str, str]) -> Secret:
+    path = berth_home(env) / "secrets" / "notify"
+    return Secret(path.read_text().strip()) if path.exists() else Secret("")
+
+
+@dataclasses.dataclass(frozen=True)
+class DefaultRegistrySettings:
+    """The registry Berth is configured with (the catalog and the syncer read it)."""
+
+    registry_name: str = setting("BERTH_REGISTRY_NAME", default="default",
+                                 help="name of the default registry")
+    registry_url: str = setting("BERTH_REGISTRY_URL", default="http://127.0.0.1:5000",
+                                help="where Berth's services reach the registry API")
+    registry_hostname: str = setting("BERTH_REGISTRY_HOSTNAME",
+                                     default=_public_hostport,
+                                     help="host:port users pull from (the ingress)")
+    registry_service: str = setting("BERTH_REGISTRY_SERVICE",
+                                    default=_registry_service_default,
+                                    help="the registry's token service name")
+    registry_notification_secret: Secret = setting(
+        "BERTH_REGISTRY_NOTIFICATION_SECRET", default=_notify_secret_default,
+        secret=True, help="bearer secret the registry sends with notifications")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from berth.common.config import (
     CommonSettings,
+    DefaultRegistrySettings,
     Secret,
-    berth_home,
     parse_bool,
     parse_choice,
     setting,
@@ -20,24 +18,8 @@ from berth.common.web import IPNetwork, parse_networks
 PUSH_POLICIES = ("allow-teams", "allow-personal", "admin-only")
 
 
-def _public_hostport(env: Mapping[str, str]) -> str:
-    parts = urlsplit(env.get("BERTH_PUBLIC_URL", "http://127.0.0.1:8080"))
-    return parts.netloc or "127.0.0.1:8080"
 
 
-def _hostname_default(env: Mapping[str, str]) -> str:
-    return _public_hostport(env)
-
-
-def _service_default(env: Mapping[str, str]) -> str:
-    # The registry's token `service` is, unless told otherwise, the host users
-    # pull from: that is what `make run` writes into the registry config.
-    return env.get("BERTH_REGISTRY_HOSTNAME") or _public_hostport(env)
-
-
-def _notify_secret_default(env: Mapping[str, str]) -> Secret:
-    path = berth_home(env) / "secrets" / "notify"
-    return Secret(path.read_text().strip()) if path.exists() else Secret("")
 
 
 def _float(raw: str) -> float:
@@ -60,7 +42,7 @@ def _flag(env: str, help: str) -> bool:
 
 
 @dataclass(frozen=True)
-class CatalogConfig(CommonSettings):
+class CatalogConfig(CommonSettings, DefaultRegistrySettings):
     """Every variable the catalog reads."""
 
     database_url: str = setting("BERTH_CATALOG_DATABASE_URL",
@@ -91,18 +73,6 @@ class CatalogConfig(CommonSettings):
     anonymous_browsing: bool = _flag("BERTH_ANONYMOUS_BROWSING",
                                      "anonymous users may browse and pull public "
                                      "namespaces")
-    registry_name: str = setting("BERTH_REGISTRY_NAME", default="default",
-                                 help="name of the default registry")
-    registry_url: str = setting("BERTH_REGISTRY_URL", default="http://127.0.0.1:5000",
-                                help="internal base URL of the default registry")
-    registry_hostname: str = setting("BERTH_REGISTRY_HOSTNAME",
-                                     default=_hostname_default,
-                                     help="host:port users pull from")
-    registry_service: str = setting("BERTH_REGISTRY_SERVICE", default=_service_default,
-                                    help="the registry's token service name")
-    registry_notification_secret: Secret = setting(  # noqa: RUF009 - a str
-        "BERTH_REGISTRY_NOTIFICATION_SECRET", default=_notify_secret_default,
-        secret=True, help="shared secret of the registry's notifications")
     webhook_secret_key: Secret = setting(  # noqa: RUF009 - a str
         "BERTH_WEBHOOK_SECRET_KEY", default=Secret(""), secret=True,
         help="Fernet key encrypting webhook passwords and secrets (default: "

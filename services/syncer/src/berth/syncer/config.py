@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from berth.common.config import (
     CommonSettings,
-    Secret,
+    DefaultRegistrySettings,
     berth_home,
     load,
     parse_bool,
@@ -37,28 +36,15 @@ def _positive_float(raw: str) -> float:
     return value
 
 
-def _public_hostname(env: Mapping[str, str]) -> str:
-    # The registry is reached through the ingress, so its hostname (what
-    # docker clients tag images with) is the public origin's host:port.
-    url = urlsplit(env.get("BERTH_PUBLIC_URL", "http://127.0.0.1:8080"))
-    return url.netloc or "127.0.0.1:8080"
-
-
-def _service_default(env: Mapping[str, str]) -> str:
-    return env.get("BERTH_REGISTRY_HOSTNAME") or _public_hostname(env)
 
 
 def _osv_dir_default(env: Mapping[str, str]) -> Path:
     return berth_home(env) / "osv"
 
 
-def _notify_secret_default(env: Mapping[str, str]) -> Secret:
-    path = berth_home(env) / "secrets" / "notify"
-    return Secret(path.read_text().strip()) if path.exists() else Secret("")
-
 
 @dataclasses.dataclass(frozen=True)
-class SyncerConfig(CommonSettings):
+class SyncerConfig(CommonSettings, DefaultRegistrySettings):
     """Everything the syncer reads from the environment."""
 
     database_url: str = setting("BERTH_SYNCER_DATABASE_URL",
@@ -85,18 +71,6 @@ class SyncerConfig(CommonSettings):
     registry_timeout: float = setting("BERTH_REGISTRY_TIMEOUT", default=30.0,
                                       parse=_positive_float,
                                       help="read timeout of registry calls (s)")
-    registry_name: str = setting("BERTH_REGISTRY_NAME", default="registry",
-                                 help="display name of the default registry")
-    registry_url: str = setting("BERTH_REGISTRY_URL", default="http://127.0.0.1:5000",
-                                help="where the syncer reaches the default registry")
-    registry_hostname: str = setting("BERTH_REGISTRY_HOSTNAME",
-                                     default=_public_hostname,
-                                     help="host:port clients use for the registry")
-    registry_service: str = setting("BERTH_REGISTRY_SERVICE", default=_service_default,
-                                    help="the registry's token service name")
-    registry_notification_secret: Secret = setting(  # noqa: RUF009 - a field spec
-        "BERTH_REGISTRY_NOTIFICATION_SECRET", default=_notify_secret_default,
-        secret=True, help="bearer secret the registry sends with notifications")
     # -- scanning (the ``scanner`` process) --------------------------------
     scanner: str = setting("BERTH_SCANNER", default="osv", parse=parse_choice("osv"),
                            help="scanner backend (osv: Berth's own, offline)")
