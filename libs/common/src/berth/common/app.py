@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, request
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
-from berth.common.db import reset_write_intent, set_write_intent
 from berth.common.errors import install_error_handlers
 from berth.common.logging import configure_logging, install_request_logging
 from berth.common.metrics import install_metrics
@@ -41,17 +40,6 @@ def base_app(service: str, import_name: str, *, log_level: str = "INFO",
     install_error_handlers(app)
     install_request_logging(app)
     install_metrics(app, service)
-
-    @app.before_request
-    def _read_only_for_safe_methods() -> None:
-        if request.method in {"GET", "HEAD", "OPTIONS"}:
-            g.berth_write_intent = set_write_intent(False)
-
-    @app.teardown_request
-    def _restore_write_intent(_exc: BaseException | None) -> None:
-        token = g.pop("berth_write_intent", None)
-        if token is not None:
-            reset_write_intent(token)
 
     @app.before_request
     def _limit_body() -> None:
