@@ -7,9 +7,10 @@ from berth.catalog.metrics import AUTHORIZE_DECISIONS
 from berth.catalog.services import authorize as authz
 from berth.catalog.services.context import actor_of
 from berth.catalog.services.registries import list_registries
+from berth.catalog.services.visibility import visible_to_user
 from berth.common.auth import Principal, require_internal
 from berth.common.db import get_session, read_mostly
-from berth.common.errors import BadRequest
+from berth.common.errors import BadRequest, Invalid, NotFound
 from berth.common.events.base import Event
 from berth.common.web import request_data
 from flask import Blueprint, Response, jsonify, request
@@ -74,3 +75,23 @@ def registries() -> Response:
         {"id": r.id, "name": r.name, "hostname": r.hostname, "service": r.service,
          "url": r.url, "notification_secret": r.notification_secret}
         for r in rows]})
+
+
+@bp.get("/visibility")
+def visibility() -> Response:
+    """The namespaces and teams a user may see (the audit service's filter)."""
+    require_internal()
+    raw = request.args.get("user_id", "")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise Invalid("user_id must be a positive integer",
+                      detail={"field": "user_id"})
+    seen = read_mostly(get_session(), lambda: visible_to_user(
+        get_session(), int(raw), state().knobs))
+    if seen is None:
+        raise NotFound("user not found", code="USER_UNKNOWN",
+                       detail={"user_id": int(raw)})
+    return jsonify({
+        "user_id": seen.user_id, "admin": seen.admin,
+        "namespaces": [{"id": i, "name": n, "registry": r}
+                       for i, n, r in seen.namespaces],
+        "teams": [{"id": i, "name": n} for i, n in seen.teams]})
