@@ -58,6 +58,8 @@ def test_namespaces_carry_ids_and_their_registry(
     assert all(isinstance(n["registry"], str) and n["registry"]
                for n in body["namespaces"])
     assert body["user_id"] == scene["dev"].id and body["admin"] is False
+    assert by_name["devs"]["global"] is False
+    assert [n for n in body["namespaces"] if n["global"]], "the global namespace"
 
 
 def test_an_admin_sees_every_namespace(world: Any, scene: dict[str, Any]) -> None:

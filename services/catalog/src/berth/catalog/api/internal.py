@@ -92,6 +92,6 @@ def visibility() -> Response:
                        detail={"user_id": int(raw)})
     return jsonify({
         "user_id": seen.user_id, "admin": seen.admin,
-        "namespaces": [{"id": i, "name": n, "registry": r}
-                       for i, n, r in seen.namespaces],
+        "namespaces": [{"id": i, "name": n, "registry": r, "global": g}
+                       for i, n, r, g in seen.namespaces],
         "teams": [{"id": i, "name": n} for i, n in seen.teams]})

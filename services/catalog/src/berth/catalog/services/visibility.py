@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 @dataclass(frozen=True)
 class Visible:
-    """One user's view: namespaces (id, name, registry service) and teams."""
+    """One user's view: namespaces (id, name, registry service, global) and teams."""
 
     user_id: int
     admin: bool
-    namespaces: list[tuple[int, str, str]]
+    namespaces: list[tuple[int, str, str, bool]]
     teams: list[tuple[int, str]]
 
 
@@ -31,7 +31,7 @@ def visible_to_user(session: Session, user_id: int, knobs: Knobs) -> Visible | N
     subject = Subject(kind="bot" if user.bot else "user", user_id=user.id,
                       username=user.username, admin=user.admin, enabled=user.enabled)
     rows = session.execute(
-        select(Namespace.id, Namespace.name, Registry.service)
+        select(Namespace.id, Namespace.name, Registry.service, Namespace.is_global)
         .join(Registry, Registry.id == Namespace.registry_id)
         .where(visible_namespaces(session, subject, knobs))
         .order_by(Namespace.id))
@@ -40,5 +40,5 @@ def visible_to_user(session: Session, user_id: int, knobs: Knobs) -> Visible | N
         select(Team.id, Team.name)
         .where(Team.hidden.is_(False), Team.id.in_(member)).order_by(Team.id))
     return Visible(user_id=user.id, admin=user.admin and user.enabled,
-                   namespaces=[(i, n, s) for i, n, s in rows],
+                   namespaces=[(i, n, s, bool(g)) for i, n, s, g in rows],
                    teams=[(i, n) for i, n in teams])
