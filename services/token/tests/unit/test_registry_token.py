@@ -245,6 +245,36 @@ def test_offline_token_returns_a_refresh_token(app, client, people) -> None:
     assert claims_of(app, body["access_token"])["sub"] == "alice"
 
 
+@pytest.mark.parametrize("grant", ["refresh_token", "password"])
+def test_oauth_form_with_repeated_scope_fields_grants_each(app, client, people,
+                                                            grant) -> None:
+    # containers/image sends one ``scope`` field per resource (a push that
+    # mounts a blob from another repository asks for both at once).
+    refresh = client.get(f"/v2/token?service={SERVICE}&offline_token=true",
+                         headers=basic("alice", PASSWORD)).get_json()["refresh_token"]
+    form = {"refresh_token": {"refresh_token": refresh},
+            "password": {"username": "alice", "password": PASSWORD}}[grant]
+    resp = client.post("/v2/token", data={
+        "grant_type": grant, **form, "service": SERVICE, "client_id": "containers/image",
+        "scope": ["repository:alice/app:pull,push", "repository:library/public:pull"]})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert body["scope"] == "repository:alice/app:pull,push repository:library/public:pull"
+    assert claims_of(app, body["access_token"])["access"] == [
+        {"type": "repository", "name": "alice/app", "actions": ["pull", "push"]},
+        {"type": "repository", "name": "library/public", "actions": ["pull"]}]
+
+
+def test_oauth_form_with_space_separated_scopes_grants_each(app, client, people) -> None:
+    resp = client.post("/v2/token", data={
+        "grant_type": "password", "username": "alice", "password": PASSWORD,
+        "service": SERVICE,
+        "scope": "repository:alice/app:pull repository:library/public:pull"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert [a["name"] for a in claims_of(app, resp.get_json()["access_token"])["access"]] \
+        == ["alice/app", "library/public"]
+
+
 def test_anonymous_gets_no_refresh_token(client) -> None:
     body = client.get(f"/v2/token?service={SERVICE}&offline_token=true").get_json()
     assert "refresh_token" not in body

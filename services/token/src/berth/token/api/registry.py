@@ -57,7 +57,7 @@ def _grant(principal: Principal, service: str, scopes: list[Scope]) -> dict[str,
         metrics.AUTHORIZE_SECONDS.observe(time.perf_counter() - started)
     body = services().issuer.registry_token(principal, service, granted)
     log.info("token_issued", sub=principal.username, service=service,
-             scopes=[s.to_string() for s in granted])
+             scopes=[s.to_string() for s in granted], via=principal.via)
     body["scope"] = " ".join(s.to_string() for s in granted)
     return body
 
@@ -96,7 +96,9 @@ def post_token() -> Response:
     form = request.form
     grant_type = form.get("grant_type", "")
     service = _service(form.get("service"))
-    scopes = parse_scopes([form.get("scope", "")])
+    # The OAuth2 form carries one space-separated ``scope``; containers/image
+    # (skopeo, podman) repeats the field instead, one resource each.
+    scopes = parse_scopes(form.getlist("scope"))
     client_id = form.get("client_id")
     refresh: str | None = None
     if grant_type == "password":
