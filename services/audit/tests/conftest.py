@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from berth.audit.app import create_app
 from berth.audit.config import AuditConfig
+from berth.audit.memberships import StaticMemberships
 from berth.audit.models import GENESIS_HASH, OUTBOX, AuditRecord, ChainHead
 from berth.audit.schema import upgrade_engine
 from berth.audit.services.recorder import append
@@ -89,10 +90,18 @@ def sessions(runtime: Runtime) -> sessionmaker[Session]:
 
 
 @pytest.fixture
-def app(config: AuditConfig, runtime: Runtime, signer: Signer) -> Flask:
+def memberships() -> StaticMemberships:
+    """What each user may see besides their own actions (tests set ``scopes``)."""
+    return StaticMemberships()
+
+
+@pytest.fixture
+def app(config: AuditConfig, runtime: Runtime, signer: Signer,
+        memberships: StaticMemberships) -> Flask:
     auth = Authenticator(keys=JwksKeys(static=signer.public_keys()), credentials=None,
                          internal_secret=INTERNAL, issuer=ISSUER)
-    return create_app(config, authenticator=auth, runtime=runtime)
+    return create_app(config, authenticator=auth, runtime=runtime,
+                      memberships=memberships)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from flask import Flask, Response, jsonify
 from berth.audit.api.audit import bp as audit_bp
 from berth.audit.config import AuditConfig
 from berth.audit.keys import anchor_key
+from berth.audit.memberships import CatalogMemberships, Memberships
 from berth.audit.models import OUTBOX
 from berth.audit.openapi import document
 from berth.common.app import base_app
@@ -22,9 +23,10 @@ from berth.common.runtime import Runtime, build_runtime, remote_authenticator
 
 def create_app(config: AuditConfig | None = None, *,
                authenticator: Authenticator | None = None,
-               runtime: Runtime | None = None) -> Flask:
-    """Build the app; tests pass a config, an authenticator with static keys and
-    optionally a runtime sharing their engine."""
+               runtime: Runtime | None = None,
+               memberships: Memberships | None = None) -> Flask:
+    """Build the app; tests pass a config, an authenticator with static keys,
+    optionally a runtime sharing their engine and the users' memberships."""
     config = config or load(AuditConfig)
     app = base_app("audit", __name__, log_level=config.log_level,
                    trusted_proxies=config.trusted_proxies)
@@ -34,6 +36,8 @@ def create_app(config: AuditConfig | None = None, *,
     app.extensions["berth.audit.config"] = config
     app.extensions["berth.audit.runtime"] = runtime
     app.extensions["berth.audit.anchor_key"] = anchor_key(config)
+    app.extensions["berth.audit.memberships"] = memberships or CatalogMemberships(
+        config.catalog_url, config.internal_secret.reveal(), ttl=config.visibility_ttl)
     install_session(app, runtime.sessions)
     install_auth(app, authenticator or remote_authenticator(
         config, issuer=config.token_issuer))

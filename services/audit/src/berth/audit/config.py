@@ -53,3 +53,7 @@ class AuditConfig(CommonSettings):
     syslog_app_name: str = setting(
         "BERTH_AUDIT_SYSLOG_APP_NAME", default="berth-audit",
         help="APP-NAME of forwarded syslog messages")
+    visibility_ttl: float = setting(
+        "BERTH_AUDIT_VISIBILITY_TTL", default=5.0, parse=_positive_float,
+        help="seconds each process keeps the catalog's answer of what a user may "
+             "see (their namespaces and teams)")

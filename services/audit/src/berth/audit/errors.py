@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from berth.common.errors import Invalid, NotFound
+from berth.common.errors import Invalid, NotFound, Unavailable
 
 
 class RecordNotFound(NotFound):
@@ -15,3 +15,9 @@ class InvalidFilter(Invalid):
     """A list or export parameter that cannot be used."""
 
     code = "INVALID_FILTER"
+
+
+class CatalogUnavailable(Unavailable):
+    """The catalog could not say what a user may see (503, never a narrower list)."""
+
+    code = "CATALOG_UNAVAILABLE"

@@ -51,14 +51,16 @@ PAGING = [
 
 _LIST = {
     "summary": "List audit records visible to the caller",
-    "description": "Admins see every record; other users see their own actions.",
+    "description": "Admins see every record; other users see their own actions "
+                   "and the records about the namespaces and teams they may see "
+                   "(asked of the catalog: 503 when it cannot answer).",
     "parameters": FILTERS + PAGING,
     "security": _SECURITY,
     "responses": {
         "200": {"description": "Records", "content": {"application/json": {
             "schema": {"type": "array",
                        "items": {"$ref": "#/components/schemas/Record"}}}}},
-        "401": _ERROR, "422": _ERROR},
+        "401": _ERROR, "422": _ERROR, "503": _ERROR},
 }
 _SHOW = {
     "summary": "One audit record",
@@ -69,7 +71,7 @@ _SHOW = {
     "responses": {
         "200": {"description": "The record", "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Record"}}}},
-        "401": _ERROR, "404": _ERROR},
+        "401": _ERROR, "404": _ERROR, "503": _ERROR},
 }
 
 _NULLABLE_STRING = {"type": "string", "nullable": True}
@@ -148,7 +150,7 @@ def document() -> dict[str, Any]:
                     "200": {"description": "CSV or JSON Lines", "content": {
                         "text/csv": {"schema": {"type": "string"}},
                         "application/x-ndjson": {"schema": {"type": "string"}}}},
-                    "401": _ERROR, "422": _ERROR}}},
+                    "401": _ERROR, "422": _ERROR, "503": _ERROR}}},
             "/api/v1/audit/verify": {"get": {
                 "summary": "Verify the hash chain (admins)",
                 "operationId": "verifyAudit",

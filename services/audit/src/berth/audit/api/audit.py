@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -21,10 +22,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from berth.audit import metrics
 from berth.audit.api.serialize import CSV_COLUMNS, csv_row, record_dict
 from berth.audit.errors import InvalidFilter, RecordNotFound
+from berth.audit.memberships import Memberships, Scope
 from berth.audit.models import AuditRecord
 from berth.audit.services import queries
 from berth.audit.services.verification import verify_chain
-from berth.common.auth import require_admin, require_user
+from berth.common.auth import Principal, require_admin, require_user
 from berth.common.db import get_session
 from berth.common.web import page_params, pagination_headers
 
@@ -64,19 +66,41 @@ def _filters() -> queries.Filters:
         until=_time("until"), q=args.get("q") or None)
 
 
-def _query() -> Select[AuditRecord]:
+def _scope(principal: Principal) -> Scope | None:
+    """What the catalog says ``principal`` may see (None: admins, nameless)."""
+    if principal.admin or principal.id is None:
+        return None
+    memberships: Memberships = current_app.extensions["berth.audit.memberships"]
+    return memberships.scope_for(principal.id)
+
+
+def _query() -> tuple[Principal, Select[AuditRecord]]:
     principal = require_user()
-    return queries.apply_filters(queries.visible_to(principal), _filters())
+    filters = _filters()
+    visible = queries.visible_to(principal, _scope(principal))
+    return principal, queries.apply_filters(visible, filters)
+
+
+def _hide_address(principal: Principal, record: AuditRecord) -> bool:
+    # Another user's client address is theirs: only admins and the user see it.
+    return not principal.admin and not queries.is_own(principal, record)
+
+
+def _shown(principal: Principal, record: AuditRecord) -> dict[str, Any]:
+    body = record_dict(record)
+    if _hide_address(principal, record):
+        body["actor"]["address"] = None
+    return body
 
 
 @bp.get("")
 @bp.get("/events")
 def list_records() -> Response:
     """Records, newest first unless ``sort_order=asc``; Portus paging or a cursor."""
-    query = _query()
+    principal, query = _query()
     session = get_session()
     if "cursor" in request.args:
-        return _by_cursor(query)
+        return _by_cursor(principal, query)
     page = page_params(queries.SORT_KEYS, default_sort="occurred_at")
     if page.offset > MAX_ID:
         raise InvalidFilter("page is too large", detail={"field": "page"})
@@ -87,12 +111,12 @@ def list_records() -> Response:
         rows = session.scalars(ordered.limit(MAX_ALL))
     else:
         rows = session.scalars(ordered.offset(page.offset).limit(page.per_page))
-    resp = jsonify([record_dict(r) for r in rows])
+    resp = jsonify([_shown(principal, r) for r in rows])
     resp.headers.update(pagination_headers(page, total))
     return resp
 
 
-def _by_cursor(query: Select[AuditRecord]) -> Response:
+def _by_cursor(principal: Principal, query: Select[AuditRecord]) -> Response:
     raw = request.args.get("cursor", "")
     try:
         per_page = min(int(request.args.get("per_page", 15)), 100)
@@ -107,7 +131,7 @@ def _by_cursor(query: Select[AuditRecord]) -> Response:
         query = query.where(AuditRecord.id < min(cursor, MAX_ID))
     rows = list(get_session().scalars(
         query.order_by(AuditRecord.id.desc()).limit(per_page + 1)))
-    resp = jsonify([record_dict(r) for r in rows[:per_page]])
+    resp = jsonify([_shown(principal, r) for r in rows[:per_page]])
     if len(rows) > per_page:
         resp.headers["X-Next-Cursor"] = str(rows[per_page - 1].id)
     return resp
@@ -120,10 +144,11 @@ def show_record(record_id: int) -> Response:
     principal = require_user()
     record = None
     if record_id <= MAX_ID:
-        record = queries.find(get_session(), principal, record_id)
+        record = queries.find(get_session(), principal, record_id,
+                              _scope(principal))
     if record is None:
         raise RecordNotFound("audit record not found", detail={"id": record_id})
-    return jsonify(record_dict(record))
+    return jsonify(_shown(principal, record))
 
 
 @bp.get("/export")
@@ -132,7 +157,7 @@ def export() -> Response:
     fmt = request.args.get("format", "csv")
     if fmt not in {"csv", "jsonl"}:
         raise InvalidFilter("format must be csv or jsonl", detail={"field": "format"})
-    query = _query()
+    principal, query = _query()
     # The stream outlives the request: it reads through its own session,
     # closed when the stream ends or the client goes away (WSGI close()).
     factory: sessionmaker[Session] = current_app.extensions["berth.sessionmaker"]
@@ -144,7 +169,8 @@ def export() -> Response:
         writer.writerow(CSV_COLUMNS)
         with factory() as session:
             for record in queries.stream(session, query):
-                writer.writerow(csv_row(record))
+                writer.writerow(csv_row(
+                    record, hide_address=_hide_address(principal, record)))
                 if buf.tell() > 64 * 1024:
                     yield buf.getvalue()
                     buf.seek(0)
@@ -154,7 +180,8 @@ def export() -> Response:
     def json_lines() -> Iterator[str]:
         with factory() as session:
             for record in queries.stream(session, query):
-                yield json.dumps(record_dict(record), separators=(",", ":")) + "\n"
+                yield json.dumps(_shown(principal, record),
+                                 separators=(",", ":")) + "\n"
 
     if fmt == "csv":
         body, mimetype = csv_lines(), "text/csv"

@@ -55,7 +55,7 @@ def _cell(value: Any) -> str:
     return text
 
 
-def csv_row(record: AuditRecord) -> list[str]:
+def csv_row(record: AuditRecord, *, hide_address: bool = False) -> list[str]:
     """One CSV row, in :data:`CSV_COLUMNS` order; formula-looking cells defused."""
     values = {
         **{name: getattr(record, name) for name in CSV_COLUMNS if name != "registry"},
@@ -63,4 +63,6 @@ def csv_row(record: AuditRecord) -> list[str]:
         "occurred_at": timestamp(record.occurred_at),
         "recorded_at": timestamp(record.recorded_at),
     }
+    if hide_address:
+        values["actor_address"] = None
     return [_cell(values[name]) for name in CSV_COLUMNS]

@@ -1,21 +1,26 @@
 """Reading the log: filters, who may see what, sorting and paging.
 
-Visibility: admins (and Berth's own services) see every record; any other
-user sees the records of their own actions (actor id, or actor name when the
-producer only knew the name, as the registry does). Records about the
-namespaces and teams a user belongs to are not shown yet: that needs the
-catalog's memberships and is a later change.
+Visibility (Portus' activity rule): admins (and Berth's own services) see
+every record. Any other user sees the records of their own actions (actor id,
+or actor name when the producer only knew the name, as the registry does),
+and the records about the namespaces and teams the catalog says they may see
+(:class:`berth.audit.memberships.Scope`): records whose target is a namespace
+or a team match by id; the others match by namespace name within their
+registry (or in any registry when the record names none); a registry's global
+namespace covers the records of repositories with no namespace part.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from berth.audit.memberships import Scope
 from berth.audit.models import AuditRecord
 from berth.common.auth import Principal
 from berth.common.web import escape_like
@@ -39,8 +44,37 @@ class Filters:
     q: str | None = None
 
 
-def visible_to(principal: Principal) -> Select[AuditRecord]:
-    """Every record ``principal`` may see."""
+def _among(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    # Rendered inline: a user may see thousands of public namespaces, more
+    # than a statement may have bound parameters on SQLite.
+    items = sorted(values)
+    if not items:
+        return false()
+    return column.in_(bindparam(None, items, expanding=True, literal_execute=True))
+
+
+def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    record = AuditRecord
+    by_id = [and_(record.target_type == "namespace",
+                  _among(record.target_id, {str(i) for i in scope.namespace_ids})),
+             and_(record.target_type == "team",
+                  _among(record.target_id, {str(i) for i in scope.team_ids}))]
+    not_ns_target = or_(record.target_type.is_(None), record.target_type != "namespace")
+    by_name = []
+    for registry, names in scope.namespaces.items():
+        by_name.append(and_(
+            not_ns_target, _among(record.namespace, names),
+            or_(record.registry_name.is_(None), record.registry_name == registry)))
+    for registry in scope.global_registries:
+        by_name.append(and_(
+            not_ns_target, record.namespace.is_(None), record.repository.isnot(None),
+            or_(record.registry_name.is_(None), record.registry_name == registry)))
+    return by_id + by_name
+
+
+def visible_to(principal: Principal, scope: Scope | None = None) -> Select[AuditRecord]:
+    """Every record ``principal`` may see: their own actions, plus what ``scope``
+    (the catalog's answer for them) covers."""
     query = select(AuditRecord)
     if principal.admin:
         return query
@@ -48,7 +82,15 @@ def visible_to(principal: Principal) -> Select[AuditRecord]:
               else false())
     by_name = and_(AuditRecord.actor_id.is_(None),
                    AuditRecord.actor_name == principal.username)
-    return query.where(or_(own_id, by_name))
+    extra = _in_scope(scope) if scope is not None else []
+    return query.where(or_(own_id, by_name, *extra))
+
+
+def is_own(principal: Principal, record: AuditRecord) -> bool:
+    """Did ``principal`` perform the action ``record`` shows?"""
+    if record.actor_id is not None:
+        return principal.id is not None and record.actor_id == principal.id
+    return record.actor_name == principal.username
 
 
 def _like(value: str) -> str:
@@ -103,9 +145,10 @@ def count(session: Session, query: Select[AuditRecord]) -> int:
     return int(total or 0)
 
 
-def find(session: Session, principal: Principal, record_id: int) -> AuditRecord | None:
+def find(session: Session, principal: Principal, record_id: int,
+         scope: Scope | None = None) -> AuditRecord | None:
     """One record, or None if it is missing or not visible to ``principal``."""
-    query = visible_to(principal).where(AuditRecord.id == record_id)
+    query = visible_to(principal, scope).where(AuditRecord.id == record_id)
     return session.scalars(query).first()
 
 
