@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.support import browser
 from tests.e2e.support.stack import RunningStack
 
 
@@ -35,3 +36,9 @@ def admin(stack: RunningStack) -> dict[str, str]:
 def workdir(tmp_path: Path) -> Path:
     """A scratch directory for one scenario."""
     return tmp_path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the browser scenarios left their screenshots."""
+    for directory in sorted(browser.USED):
+        terminalreporter.write_line(f"web UI screenshots: {directory}")

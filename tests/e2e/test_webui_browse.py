@@ -5,10 +5,7 @@ Chromium driven by Selenium, through the ingress like a user."""
 from __future__ import annotations
 
 import base64
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,48 +15,14 @@ from tests.e2e.support.clients import Skopeo
 from tests.e2e.support.oci import simple_image
 from tests.e2e.support.stack import RunningStack
 
-webdriver = pytest.importorskip("selenium.webdriver")
+pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-SHOTS = Path(tempfile.gettempdir()) / "berth-webui-shots"
+from tests.e2e.support.browser import browser, shot
 
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Headless Chromium with a fresh profile."""
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("chromium and chromedriver are not installed")
-    profile = tempfile.mkdtemp(prefix="berth-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--disable-dev-shm-usage", "--window-size=1280,1000",
-                 f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    service = webdriver.ChromeService(executable_path=CHROMEDRIVER)
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        shot(driver, "last")  # the page as the scenario left it, failed or not
-        (SHOTS / "last.html").write_text(driver.page_source)
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def shot(driver: Any, name: str) -> Path:
-    """Save a screenshot of the current page as a test artifact."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    driver.save_screenshot(str(path))
-    return path
+__all__ = ["browser"]  # the fixture this module's scenario uses
 
 
 def wait_for_repository(stack: RunningStack, admin: dict[str, str], name: str,

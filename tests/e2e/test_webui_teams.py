@@ -12,12 +12,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from tests.e2e.support.browser import browser, shot
 from tests.e2e.support.clients import Skopeo
 from tests.e2e.support.oci import simple_image
 from tests.e2e.support.stack import RunningStack
-from tests.e2e.test_webui_browse import browser, shot, wait_for_repository
+from tests.e2e.test_webui_browse import wait_for_repository
 
-__all__ = ["browser"]  # the fixture, shared with the other browser scenario
+__all__ = ["browser"]  # the fixture this module's scenario uses
 
 
 def sign_in(driver: Any, stack: RunningStack, user: dict[str, str]) -> None:
