@@ -8,6 +8,7 @@ message to show; a service that does not answer becomes :class:`ServiceDown`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from berth.common.config import CommonSettings
 from berth.common.http import make_session
 from berth.common.logging import REQUEST_ID_HEADER, current_request_id
 from berth.webui.metrics import UPSTREAM_ERRORS
+from berth.webui.timing import add_upstream
 
 log = structlog.get_logger(__name__)
 
@@ -133,6 +135,7 @@ class ApiClient:
         if self.client_address:
             hdrs["X-Forwarded-For"] = self.client_address
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        started = time.perf_counter()
         try:
             resp = self._session(service).request(
                 method, self._base(service) + path, params=clean, json=json,
@@ -142,6 +145,8 @@ class ApiClient:
             log.warning("upstream_unreachable", service=service, path=path,
                         error=type(exc).__name__)
             raise ServiceDown(service) from exc
+        finally:
+            add_upstream(time.perf_counter() - started)
         if resp.status_code >= 500:
             UPSTREAM_ERRORS.labels(service, str(resp.status_code)).inc()
             log.warning("upstream_failed", service=service, path=path,

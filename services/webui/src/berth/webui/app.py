@@ -15,6 +15,7 @@ from berth.webui.formatting import install_filters
 from berth.webui.openapi import document
 from berth.webui.security import install_security
 from berth.webui.sessions import current_user
+from berth.webui.timing import install_server_timing
 from berth.webui.views import register_views
 from flask import Flask, Response, jsonify
 
@@ -49,6 +50,7 @@ def create_app(config: WebuiConfig | None = None, *,
     app.extensions["berth.webui.api"] = client
     app.extensions["berth.webui.config"] = config
 
+    install_server_timing(app)
     install_security(app)
     install_filters(app)
     install_error_pages(app)
