@@ -171,3 +171,62 @@ def test_bindings_declared_concurrently_are_never_read_half_written(
             assert p.exitcode == 0
         queues = {q.queue for q in channel.get_table(EXCHANGE.name)}
     assert {f"q{n}-{i}" for n in range(4) for i in range(20)} <= queues
+
+
+def _pinged(name: str) -> Any:
+    return Envelope.wrap(Pinged(name=name), producer="test").to_json()
+
+
+def test_a_batch_commits_together_and_skips_duplicates(factory, bus):
+    worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
+                            processed=PROCESSED_TABLE)
+    first = _pinged("one")
+    assert worker.handle_batch([first, _pinged("two"), first]) == [
+        PROCESSED, PROCESSED, DUPLICATE]
+    assert worker.handle_batch([first]) == [DUPLICATE]
+    with factory() as s:
+        assert sorted(s.scalars(select(SEEN.c.name))) == ["one", "two"]
+
+
+def test_a_failing_message_splits_the_batch_without_losing_the_others(factory, bus):
+    worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
+                            processed=PROCESSED_TABLE)
+    bodies = [_pinged("a"), _pinged("poison"), "{not json", _pinged("b")]
+    assert worker.handle_batch(bodies) == [PROCESSED, DEAD, DEAD, PROCESSED]
+    with factory() as s:
+        assert sorted(s.scalars(select(SEEN.c.name))) == ["a", "b"]
+        assert s.scalar(select(func.count()).select_from(PROCESSED_TABLE)) == 2
+
+
+def test_a_backlog_is_consumed_in_batches_exactly_once(factory, bus):
+    outbox = Outbox(OUTBOX, bus, "test")
+    with factory() as s:
+        for i in range(40):
+            outbox.add(s, Pinged(name=f"n{i}"))
+        s.commit()
+    worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
+                            processed=PROCESSED_TABLE, batch=8)
+    sizes: list[int] = []
+    real = worker.handle_batch
+
+    def spy(bodies: list[Any]) -> list[str]:
+        sizes.append(len(bodies))
+        return real(bodies)
+
+    worker.handle_batch = spy  # type: ignore[method-assign]
+    stop = threading.Event()
+    t = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    t.start()
+    try:
+        for _ in range(400):
+            with factory() as s:
+                if s.scalar(select(func.count()).select_from(SEEN)) >= 40:
+                    break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        t.join(5)
+    with factory() as s:
+        names = s.scalars(select(SEEN.c.name)).all()
+    assert sorted(names) == sorted(f"n{i}" for i in range(40))
+    assert sum(sizes) == 40 and max(sizes) > 1 and max(sizes) <= 8

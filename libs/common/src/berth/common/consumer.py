@@ -5,12 +5,17 @@ A handler receives a session and an envelope and does its work in that
 session; the runner records the event id in ``processed_events`` in the same
 transaction, commits, and only then acks. A redelivered event whose id is
 already recorded is acked without calling the handler again.
+
+Messages already waiting (up to ``batch``) are handled together: one
+transaction, one commit, then every ack. A batch holds only what the broker
+has delivered, so a lone event is never held back waiting for company. If
+anything in a batch fails, the whole transaction is rolled back and each
+message is handled on its own, with the usual retry and dead-letter rules.
 """
 
 from __future__ import annotations
 
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -51,13 +56,14 @@ class ConsumerWorker:
 
     def __init__(self, *, bus: Bus, name: str, handler: Handler,
                  factory: sessionmaker[Session], processed: Table,
-                 prefetch: int = 16) -> None:
+                 prefetch: int = 16, batch: int = 16) -> None:
         self.bus = bus
         self.name = name
         self.handler = handler
         self.factory = factory
         self.processed = processed
         self.prefetch = prefetch
+        self.batch = max(1, min(batch, prefetch))
         self._attempts: dict[str, int] = {}
 
     def handle_body(self, body: Any) -> str:
@@ -95,6 +101,39 @@ class ConsumerWorker:
         log.info("event_processed", consumer=self.name, event_id=env.id,
                  event_type=env.type)
         return PROCESSED
+
+    def handle_batch(self, bodies: list[Any]) -> list[str]:
+        """Process several message bodies in one transaction; return what to
+        do with each message, in order."""
+        if len(bodies) == 1:
+            return [self.handle_body(bodies[0])]
+        try:
+            envelopes = [Envelope.from_json(body) for body in bodies]
+        except InvalidEvent:
+            return [self.handle_body(body) for body in bodies]
+        outcomes: list[str] = []
+        with self.factory() as session:
+            try:
+                for env in envelopes:
+                    if self._seen(session, env.id):
+                        outcomes.append(DUPLICATE)
+                        continue
+                    summary = self.handler(session, env)
+                    session.execute(insert(self.processed).values(
+                        consumer=self.name, event_id=env.id, summary=summary,
+                        processed_at=datetime.now(UTC).replace(tzinfo=None)))
+                    outcomes.append(PROCESSED)
+                session.commit()
+            except Exception as exc:  # noqa: BLE001 - each message on its own instead
+                session.rollback()
+                log.info("batch_split", consumer=self.name, size=len(bodies),
+                         error=f"{type(exc).__name__}: {str(exc)[:200]}")
+                return [self.handle_body(body) for body in bodies]
+        for env, outcome in zip(envelopes, outcomes, strict=True):
+            self._attempts.pop(env.id, None)
+            log.info("event_processed" if outcome == PROCESSED else "event_duplicate",
+                     consumer=self.name, event_id=env.id, event_type=env.type)
+        return outcomes
 
     def _seen(self, session: Session, event_id: str) -> bool:
         found = session.scalar(select(self.processed.c.id).where(
@@ -142,13 +181,10 @@ class ConsumerWorker:
                 if moved:
                     log.info("inflight_recovered", consumer=self.name, count=moved)
             main, _dead = queues_for(self.name)
+            pending: list[tuple[Any, Any]] = []
 
             def on_message(body: Any, message: Any) -> None:
-                outcome = self.handle_body(body)
-                if outcome == REQUEUE:
-                    message.requeue()
-                else:
-                    message.ack()
+                pending.append((body, message))
 
             with conn.Consumer([main], callbacks=[on_message], accept=["json"],
                                prefetch_count=self.prefetch):
@@ -157,14 +193,29 @@ class ConsumerWorker:
                 while not stop.is_set():
                     try:
                         conn.drain_events(timeout=0.5)
-                    except socket.timeout:
+                        # Take what is already waiting, without waiting for more.
+                        while len(pending) < self.batch:
+                            conn.drain_events(timeout=0.005)
+                    except TimeoutError:
                         pass
+                    if pending:
+                        self._settle(pending)
+                        pending.clear()
                     if idle is not None and time.monotonic() - last_idle > idle_every:
                         last_idle = time.monotonic()
                         try:
                             idle()
                         except Exception as exc:  # noqa: BLE001 - keep consuming
                             log.warning("idle_task_failed", error=str(exc)[:200])
+
+
+    def _settle(self, pending: list[tuple[Any, Any]]) -> None:
+        outcomes = self.handle_batch([body for body, _message in pending])
+        for (_body, message), outcome in zip(pending, outcomes, strict=True):
+            if outcome == REQUEUE:
+                message.requeue()
+            else:
+                message.ack()
 
 
 def stop_on_signals() -> threading.Event:
