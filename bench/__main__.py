@@ -25,6 +25,7 @@ from bench import (
     push_visible,
     reconcile_bench,
     token_bench,
+    webui_bench,
 )
 from bench.report import Row, save, table
 from bench.setup import bootstrap_admin
@@ -46,7 +47,7 @@ TINY: dict[str, Any] = {
     "reconcile": [3, 6, 10], "catalog": [20, 40, 60], "webui": [20, 40, 60],
     "requests": 5, "audit_ingest": 50, "audit": [100, 200, 300], "audit_queries": 5}
 NAMES = ("token", "pull", "push", "reconcile", "catalog", "audit", "footprint",
-         "mysql")
+         "mysql", "webui")
 SERVICES_WITH_DB = ("token", "catalog", "syncer", "audit")
 
 
@@ -80,13 +81,16 @@ def data_pass(stack: RunningStack, sizes: dict[str, Any], only: set[str], label:
               amqp_url: str | None, databases: dict[str, str]) -> list[Row]:
     """Catalog, web UI and audit, grown in place on ``stack``'s databases."""
     rows: list[Row] = []
-    if "push" not in only and {"catalog", "audit"} & only:
+    if "push" not in only and {"catalog", "audit", "webui"} & only:
         push_visible.run(stack, app_token_of(stack), 1, stack.home, label)
     if "catalog" in only:
         rows += catalog_bench.run(stack, databases["catalog"],
                                   catalog_sizes=sizes["catalog"],
                                   webui_sizes=sizes["webui"],
                                   requests_per_case=sizes["requests"], label=label)
+    if "webui" in only and "catalog" not in only:  # catalog_bench times the pages too
+        rows += webui_bench.run(stack, databases["catalog"], sizes=sizes["webui"],
+                                requests_per_case=sizes["requests"], label=label)
     if "audit" in only:
         rows += audit_bench.run(stack, databases["audit"], catalog_bench.api_token(stack),
                                 ingest_count=sizes["audit_ingest"], sizes=sizes["audit"],
@@ -135,13 +139,16 @@ def run(sizes: dict[str, Any], only: set[str], full: bool, scratch: Path) -> lis
     """Every selected benchmark, in an order that keeps each one's load apart."""
     rows: list[Row] = []
     if only & {"token", "pull", "push", "footprint"} or (
-            not full and only & {"catalog", "audit"}):
+            not full and only & {"catalog", "audit", "webui"}):
         rows += _timed("embedded stack", embedded_pass, scratch, sizes, only, full)
     if "reconcile" in only:
         rows += _timed("reconcile", reconcile_bench.run, sizes["reconcile"], scratch)
     if "mysql" in only:
         rows += _timed("MariaDB + RabbitMQ stack", mysql_pass, scratch, sizes, only,
                        full)
+    elif full and "webui" in only:
+        rows += _timed("web UI on MariaDB + RabbitMQ", webui_bench.mysql_pass, scratch,
+                       sizes)
     return rows
 
 

@@ -2,18 +2,17 @@
 
 The catalog's database is grown in place (bench/catalog_seed.py) while the
 stack runs; at each checkpoint the catalog is asked over HTTP on its own port
-(gunicorn, no ingress) and the web UI's pages are fetched by a signed-in
-browser session on the web UI's port.
+(gunicorn, no ingress) and the web UI's pages are timed as bench/webui_bench.py
+times them (the server's time from its Server-Timing header).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import requests
 
-from bench import plot
+from bench import plot, webui_bench
 from bench.catalog_seed import CatalogSeeder
 from bench.latency import Timing, measure
 from bench.report import Row
@@ -21,7 +20,6 @@ from bench.setup import ADMIN
 from tests.e2e.support.stack import RunningStack
 
 CATALOG_TARGET_MS = 50.0
-WEBUI_TARGET_MS = 200.0
 
 
 def api_token(stack: RunningStack) -> str:
@@ -29,21 +27,6 @@ def api_token(stack: RunningStack) -> str:
     resp = stack.api("POST", "/api/v1/auth/token", auth=ADMIN)
     resp.raise_for_status()
     return str(resp.json()["token"])
-
-
-def webui_session(stack: RunningStack) -> tuple[requests.Session, str]:
-    """A browser-like session signed in to the web UI on its own port."""
-    base = f"http://127.0.0.1:{stack.port_base + 5}"
-    http = requests.Session()
-    form = http.get(f"{base}/login", timeout=30).text
-    match = re.search(r'name="csrf_token"\s+value="([^"]+)"', form)
-    data = {"username": ADMIN[0], "password": ADMIN[1]}
-    if match:
-        data["csrf_token"] = match.group(1)
-    resp = http.post(f"{base}/login", data=data, timeout=30, allow_redirects=False)
-    if resp.status_code not in (302, 303):
-        raise RuntimeError(f"web UI login answered {resp.status_code}")
-    return http, base
 
 
 def run(stack: RunningStack, database_url: str, *, catalog_sizes: list[int],
@@ -54,7 +37,7 @@ def run(stack: RunningStack, database_url: str, *, catalog_sizes: list[int],
     catalog_base = f"http://127.0.0.1:{stack.port_base + 2}"
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {api_token(stack)}"
-    ui, ui_base = webui_session(stack)
+    ui, ui_base = webui_bench.session(stack)
     catalog_points: dict[str, list[tuple[float, float]]] = {
         "repository list": [], "search": [], "tag list": []}
     webui_points: dict[str, list[tuple[float, float]]] = {
@@ -76,15 +59,12 @@ def run(stack: RunningStack, database_url: str, *, catalog_sizes: list[int],
                                  f"{size * seeder.tags_per_repo} tags", timings,
                                  CATALOG_TARGET_MS))
             if size in webui_sizes:
-                pages = {"dashboard": f"{ui_base}/",
-                         "namespace": f"{ui_base}/namespaces/{ns_id}",
-                         "repository": f"{ui_base}/repositories/{repo_id}"}
-                timings = {k: measure(ui, u, max(requests_per_case // 4, 5))
-                           for k, u in pages.items()}
-                for k, t in timings.items():
-                    webui_points[k].append((size, t.p99_ms))
-                rows.append(_row("web UI", f"{label}, {size} repos", timings,
-                                 WEBUI_TARGET_MS))
+                pages = webui_bench.measure_pages(
+                    ui, ui_base, ns_id, repo_id,
+                    webui_bench.requests_per_page(requests_per_case))
+                for k, p in pages.items():
+                    webui_points[k].append((size, p.server_p99_ms))
+                rows.append(webui_bench.row(label, size, pages))
     finally:
         seeder.close()
     plot.lines("catalog", "repositories (× 10 tags)", "p99 ms", catalog_points,
