@@ -1,63 +1,78 @@
 """Fixtures of the fault scenarios: one stack on MariaDB + RabbitMQ per session,
-started exactly as `make run` starts it, each service in its own fresh database
-and the bus in a fresh vhost (dropped afterwards)."""
+started exactly as `make run` starts it, on a MariaDB server and a RabbitMQ node
+of its own (see ``servers.py``) so that a scenario can really restart them."""
 
 from __future__ import annotations
 
-import secrets
+import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 import pytest
-from berth.common.testing import MYSQL_ADMIN_URL, mysql_database, rabbitmq_vhost
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+import requests
 
 from tests.e2e.support.stack import RunningStack
+from tests.faults.servers import MariaDBServer, RabbitMQNode, Servers
 from tests.faults.support import Admin, Faults
 
 DATABASES = ("token", "catalog", "syncer", "audit")
+SLOW_START = 180.0   # more, after berth-run's own 90 s, on a loaded machine
 
 
-@contextmanager
-def mysql_user(databases: list[str]) -> Iterator[tuple[str, str]]:
-    """A MariaDB account of its own for the stack (an outage can lock it out
-    without touching anyone else's connections); yields (user, password)."""
-    user, password = f"bf_{secrets.token_hex(6)}", secrets.token_hex(16)
-    admin = create_engine(MYSQL_ADMIN_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'"))
-        for name in databases:
-            conn.execute(text(f"GRANT ALL ON `{name}`.* TO '{user}'@'%'"))
+def start(stack: RunningStack) -> None:
+    """Start the stack; if berth-run gave up waiting for the ingress but runs on,
+    keep polling it a while longer (on a loaded machine the workers can take
+    minutes to boot) before calling it a failure."""
     try:
-        yield user, password
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP USER IF EXISTS '{user}'@'%'"))
-        admin.dispose()
+        stack.start()
+    except RuntimeError:
+        if stack.proc is None or stack.proc.poll() is not None:
+            raise
+        deadline = time.monotonic() + SLOW_START
+        while time.monotonic() < deadline:
+            try:
+                if stack.api("GET", "/api/v1/_ping", timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(1)
+        raise
 
 
 @pytest.fixture(scope="session")
-def fstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """The whole stack on MariaDB + RabbitMQ."""
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """A private MariaDB server and RabbitMQ node, started side by side."""
+    base = tmp_path_factory.mktemp("servers")
+    found = Servers(MariaDBServer(base / "mariadb"), RabbitMQNode(base / "rabbitmq"))
     with ExitStack() as resources:
-        env = {"BERTH_AMQP_URL": resources.enter_context(rabbitmq_vhost())}
-        urls = {svc: make_url(resources.enter_context(
-            mysql_database(f"berth_faults_{svc}"))) for svc in DATABASES}
-        user, password = resources.enter_context(
-            mysql_user([str(u.database) for u in urls.values()]))
-        for svc, url in urls.items():
-            env[f"BERTH_{svc.upper()}_DATABASE_URL"] = url.set(
-                username=user, password=password).render_as_string(hide_password=False)
-        env["FAULTS_DB_USER"] = user  # read by Faults, not by Berth
-        # Reconcile only when a scenario asks for it: a timed run in the middle
-        # of a scenario would hide what the notifications alone achieve.
-        env["BERTH_SYNC_ON_START"] = "false"
-        env["BERTH_SYNC_INTERVAL"] = "86400"
-        stack = RunningStack(tmp_path_factory.mktemp("faults") / "home", env=env)
-        stack.start()
-        resources.callback(stack.stop)
+        resources.callback(found.mq.stop)
+        resources.callback(found.db.stop)
+        with ThreadPoolExecutor(2) as pool:
+            started = [pool.submit(s.start) for s in (found.db, found.mq)]
+        for future in started:
+            future.result()
+        yield found
+
+
+@pytest.fixture(scope="session")
+def fstack(tmp_path_factory: pytest.TempPathFactory,
+           servers: Servers) -> Iterator[RunningStack]:
+    """The whole stack on the private MariaDB + RabbitMQ."""
+    env = {"BERTH_AMQP_URL": servers.mq.url}
+    for svc in DATABASES:
+        env[f"BERTH_{svc.upper()}_DATABASE_URL"] = servers.db.create_database(
+            f"berth_{svc}")
+    # Reconcile only when a scenario asks for it: a timed run in the middle of a
+    # scenario would hide what the notifications alone achieve.
+    env["BERTH_SYNC_ON_START"] = "false"
+    env["BERTH_SYNC_INTERVAL"] = "86400"
+    stack = RunningStack(tmp_path_factory.mktemp("faults") / "home", env=env)
+    try:
+        start(stack)
         yield stack
+    finally:
+        stack.stop()
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +86,6 @@ def admin(fstack: RunningStack) -> Admin:
 
 
 @pytest.fixture
-def faults(fstack: RunningStack, admin: Admin) -> Faults:
+def faults(fstack: RunningStack, admin: Admin, servers: Servers) -> Faults:
     """Fault injection and verification helpers bound to the stack."""
-    return Faults(fstack, admin)
+    return Faults(fstack, admin, servers)

@@ -1,6 +1,7 @@
-"""Scenario 2: RabbitMQ goes away for this stack mid-stream (every connection
-closed, new ones refused) and comes back. Outboxes hold what could not be
-published; consumers reconnect; health reports the outage while it lasts."""
+"""Scenario 2: the stack's RabbitMQ node is stopped mid-stream and started
+again (same port, same data) 15 s later. Outboxes hold what could not be
+published; consumers reconnect by themselves; health reports the outage while
+it lasts."""
 
 from __future__ import annotations
 

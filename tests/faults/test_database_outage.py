@@ -1,6 +1,6 @@
-"""Scenario 3: MariaDB goes away for this stack mid-stream (every connection
-killed, new ones refused) and comes back. Pushes that failed are retried;
-workers and web processes reconnect by themselves."""
+"""Scenario 3: the stack's MariaDB server is stopped mid-stream and started
+again (same port, same data) 15 s later. Requests answer 503 meanwhile, pushes
+that failed are retried, workers and web processes reconnect by themselves."""
 
 from __future__ import annotations
 
