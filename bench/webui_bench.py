@@ -148,7 +148,7 @@ def mysql_pass(scratch: Path, sizes: dict[str, Any]) -> list[Row]:
                **{f"BERTH_{svc.upper()}_DATABASE_URL": url
                   for svc, url in databases.items()}}
         stack = RunningStack(scratch / "home-webui", env=env)
-        stack.start()
+        stack.start(timeout=300)  # migrations on MariaDB are slow on a busy machine
         try:
             # One real push registers the registry the seeded rows hang from.
             push_visible.run(stack, bootstrap_admin(stack), 1, scratch, "MariaDB")
