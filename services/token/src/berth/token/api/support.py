@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from berth.common.auth import Principal, current_principal, require_user
-from berth.common.db import get_session
+from berth.common.db import get_session, read_mostly
 from berth.common.errors import (
     AppError,
     Denied,
@@ -49,25 +49,38 @@ def refused() -> Unauthorized:
 
 def login(username: str, secret: str, *, client: str, address: str | None = None) -> Login:
     """Authenticate in a transaction of its own, so failures are recorded
-    (throttling, events) even though the request then fails."""
+    (throttling, events) even though the request then fails.
+
+    The steady state (an application token used within the last minute, a
+    cached password) only reads, so it runs without SQLite's write lock: on
+    the embedded database, concurrent ``/v2/token`` requests do not queue
+    behind each other. A login that does write is run again as a writer if
+    another process wrote first."""
     svc = services()
     addr = client_address() if address is None else address
     with svc.runtime.sessions() as session:
-        try:
-            result = svc.credentials.authenticate(session, username, secret,
-                                                  address=addr, client=client)
-        except AuthFailed as exc:
+
+        def attempt() -> Login | AppError:
+            try:
+                result = svc.credentials.authenticate(session, username, secret,
+                                                      address=addr, client=client)
+            except AuthFailed:
+                session.commit()
+                return refused()
+            except Throttled as exc:
+                session.commit()
+                return RateLimited("too many failed attempts; try again later",
+                                   retry_after=exc.retry_after)
+            except DirectoryUnavailable:
+                session.rollback()
+                return Unavailable("directory unavailable", code=DIRECTORY_UNAVAILABLE)
             session.commit()
-            raise refused() from exc
-        except Throttled as exc:
-            session.commit()
-            raise RateLimited("too many failed attempts; try again later",
-                              retry_after=exc.retry_after) from exc
-        except DirectoryUnavailable as exc:
-            session.rollback()
-            raise Unavailable("directory unavailable", code=DIRECTORY_UNAVAILABLE) from exc
-        session.commit()
-        return result
+            return result
+
+        outcome = read_mostly(session, attempt)
+    if isinstance(outcome, AppError):
+        raise outcome
+    return outcome
 
 
 def principal_of(user: User, via: str) -> Principal:

@@ -14,8 +14,10 @@ writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
+from berth.common.db import after_commit
 from berth.common.events.base import Actor
 from berth.common.events.identity import LoginFailed, LoginSucceeded
 from berth.common.outbox import Outbox
@@ -111,8 +113,8 @@ class CredentialService:
         if user is not None and user.password_hash is not None:
             metrics.PASSWORD_CACHE.labels("miss").inc()
             if self.passwords.verify(user.password_hash, secret):
-                self.cache.remember(user.id, secret, user.password_hash,
-                                    user.password_changed_at)
+                self._remember(session, user.id, secret, user.password_hash,
+                               user.password_changed_at)
                 return Login(user=user, method="password")
             raise AuthFailed("bad_credentials")
         if self.directory is not None and (user is None or (
@@ -151,8 +153,18 @@ class CredentialService:
                 session.flush()
                 self.outbox.add(session, updated_event(user, changed),
                                 actor=Actor.system())
-        self.cache.remember(user.id, secret, user.ldap_dn, user.password_changed_at)
+        self._remember(session, user.id, secret, user.ldap_dn, user.password_changed_at)
         return Login(user=user, method="ldap")
+
+    def _remember(self, session: Session, user_id: int, secret: str,
+                  verifier: str | None, changed_at: datetime | None) -> None:
+        # Only a committed login is remembered: a login whose transaction is
+        # rolled back and run again (see berth.common.db.read_mostly) verifies
+        # again and records its success then.
+        def remember() -> None:
+            self.cache.remember(user_id, secret, verifier, changed_at)
+
+        after_commit(session, remember)
 
     def _record_failure(self, session: Session, username: str, address: str) -> None:
         locked = self.throttle.record_failure(session, username, address)
