@@ -36,10 +36,17 @@ class Skopeo:
     def __init__(self, host: str) -> None:
         self.host = host
 
-    def push(self, layout: Path, tag: str, repo: str, creds: str | None) -> Result:
-        """Copy ``oci:layout:tag`` to ``host/repo:tag``."""
+    def push(self, layout: Path, tag: str, repo: str, creds: str | None,
+             authfile: Path | None = None) -> Result:
+        """Copy ``oci:layout:tag`` to ``host/repo:tag`` (credentials from
+        ``creds``, else from ``authfile`` if given, else none)."""
         cmd = ["skopeo", "copy", "--dest-tls-verify=false", "--retry-times", "0"]
-        cmd += ["--dest-creds", creds] if creds else ["--dest-no-creds"]
+        if creds:
+            cmd += ["--dest-creds", creds]
+        elif authfile is not None:
+            cmd += ["--authfile", str(authfile)]
+        else:
+            cmd += ["--dest-no-creds"]
         return run(cmd + [f"oci:{layout}:{tag}", f"docker://{self.host}/{repo}:{tag}"])
 
     def pull(self, repo: str, tag: str, dest: Path, creds: str | None) -> Result:
