@@ -128,3 +128,10 @@ def test_an_older_version_file_is_kept_frozen(tmp_path: Path) -> None:
     assert cls.VERSION == 1  # the day it becomes 2, v1's file stays as it was
     (tmp_path / "sync.run.finished.v0.json").write_text("{}")
     assert list(differences(tmp_path)) == []
+
+
+def test_the_event_table_of_docs_events_names_every_type() -> None:
+    doc = (FOLDER.parent.parent / "events.md").read_text()
+    rows = {line.split("|")[1].strip().strip("`") for line in doc.splitlines()
+            if line.startswith("| `") and line.count("|") >= 5}
+    assert set(event_types()) <= rows
