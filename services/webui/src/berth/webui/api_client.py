@@ -146,7 +146,7 @@ class ApiClient:
                         error=type(exc).__name__)
             raise ServiceDown(service) from exc
         finally:
-            add_upstream(time.perf_counter() - started)
+            add_upstream(service, time.perf_counter() - started)
         if resp.status_code >= 500:
             UPSTREAM_ERRORS.labels(service, str(resp.status_code)).inc()
             log.warning("upstream_failed", service=service, path=path,
