@@ -8,6 +8,8 @@ import pytest
 from berth.webui.timing import header_value
 from flask.testing import FlaskClient
 
+from services.webui.tests.conftest import csrf_of
+
 METRIC_RE = re.compile(r"^(\w+);dur=([0-9.]+)$")
 
 
@@ -43,3 +45,10 @@ def test_a_page_that_calls_nothing_reports_no_upstream_time(
     assert set(timing) == {"app", "upstream"}
     assert timing["upstream"] == 0.0
     assert timing["app"] > 0
+
+
+def test_a_sign_in_attempt_carries_no_timing(client: FlaskClient) -> None:
+    resp = client.post("/login", data={"username": "alice", "password": "wrong",
+                                       "csrf_token": csrf_of(client)})
+    assert resp.status_code in (401, 403)
+    assert "Server-Timing" not in resp.headers

@@ -1,13 +1,15 @@
 """``Server-Timing`` on every answer: how long the web UI spent on a request
 (``app``) and, of that, waiting for the other services' APIs (``upstream``,
 then one entry per service called). Browsers' developer tools and the
-benchmarks read it; it holds durations only."""
+benchmarks read it; it holds durations only, and only on pages read with GET
+or HEAD: the answer to a sign-in attempt must not time the password check
+more precisely than the wall clock already does."""
 
 from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, g, has_request_context
+from flask import Flask, Response, g, has_request_context, request
 
 
 def add_upstream(service: str, seconds: float) -> None:
@@ -37,7 +39,7 @@ def install_server_timing(app: Flask) -> None:
     @app.after_request
     def _header(resp: Response) -> Response:
         started = getattr(g, "timing_started", None)
-        if started is not None:
+        if started is not None and request.method in ("GET", "HEAD"):
             resp.headers["Server-Timing"] = header_value(
                 time.perf_counter() - started, getattr(g, "upstream_seconds", {}))
         return resp
