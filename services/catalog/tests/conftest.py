@@ -112,6 +112,16 @@ def db_url(shared_mysql: str | None) -> Iterator[str]:
     yield shared_mysql
 
 
+class TableDirectory:
+    """The token service's user lookup, as a table tests fill."""
+
+    def __init__(self) -> None:
+        self.users: dict[str, Any] = {}
+
+    def __call__(self, username: str) -> Any:
+        return self.users.get(username)
+
+
 @dataclass
 class World:
     """One app under test and the handles tests use."""
@@ -122,6 +132,7 @@ class World:
     registry: FakeRegistry
     signer: Signer
     ids: itertools.count  # type: ignore[type-arg]
+    directory: TableDirectory = field(default_factory=TableDirectory)
 
     def session(self) -> Any:
         return self.app.extensions["berth.sessionmaker"]()
@@ -278,6 +289,7 @@ def make_world(db_url: str, tmp_path: Path, signer: Signer,
                                  credentials=lambda u, s, a: None,
                                  internal_secret=INTERNAL_SECRET, issuer=ISSUER)
             app = create_app(config, authenticator=auth, registry_ops=reg,
+                             lookup_user=TableDirectory(),
                              bus=bus,  # type: ignore[arg-type]
                              create_schema=db_url.startswith("sqlite"))
             app.config["TESTING"] = True
@@ -285,7 +297,10 @@ def make_world(db_url: str, tmp_path: Path, signer: Signer,
                 own.append(app)
             else:
                 app_cache[key] = (app, bus, reg)
-        return World(app, app.test_client(), bus, reg, signer, itertools.count(100))
+        directory = app.extensions["berth.catalog"].lookup_user
+        directory.users.clear()
+        return World(app, app.test_client(), bus, reg, signer, itertools.count(100),
+                     directory)
 
     yield build
     for app in own:

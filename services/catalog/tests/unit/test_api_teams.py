@@ -241,3 +241,45 @@ def test_delete_team(world: Any, cast: dict[str, Any]) -> None:
     assert cast["owner"].delete(f"/api/v1/teams/{other}?delete_namespaces=true"
                                 ).status_code == 204
     assert cast["owner"].get("/api/v1/namespaces").get_json()[-1]["name"] != "devs"
+
+
+def test_a_user_created_moments_ago_can_be_added_before_its_event_arrives(
+        world: Any, cast: dict[str, Any]) -> None:
+    from berth.catalog.models import Namespace, User
+    from berth.catalog.services.directory import KnownUser
+
+    world.directory.users["newcomer"] = KnownUser(
+        id=4242, username="newcomer", admin=False, enabled=True, bot=False)
+    path = f"/api/v1/teams/{cast['team']}/members"
+    resp = cast["owner"].post(path, json={"user": "newcomer", "role": "contributor"})
+    assert resp.status_code == 201, resp.get_json()
+    with world.session() as s:
+        user = s.get(User, 4242)
+        assert user is not None and user.username == "newcomer"
+        personal = s.scalar(select(Namespace).where(Namespace.owner_user_id == 4242))
+        assert personal is not None  # as the creation event would have made it
+    # The event arriving later changes nothing; a name the token service does
+    # not know stays unknown.
+    assert cast["owner"].post(path, json={"user": "newcomer",
+                                          "role": "viewer"}).status_code == 409
+    assert cast["owner"].post(path, json={"user": "nobody",
+                                          "role": "viewer"}).status_code == 422
+
+
+def test_an_unreachable_user_directory_is_503_not_unknown_user(
+        world: Any, cast: dict[str, Any]) -> None:
+    from berth.catalog.services.directory import TokenDirectory
+
+    lookup = world.app.extensions["berth.catalog"]
+    saved = lookup.lookup_user
+    lookup.lookup_user = TokenDirectory("http://127.0.0.1:9", "secret", timeout=0.5)
+    try:
+        resp = cast["owner"].post(f"/api/v1/teams/{cast['team']}/members",
+                                  json={"user": "newcomer", "role": "viewer"})
+    finally:
+        lookup.lookup_user = saved
+    assert resp.status_code == 503 and code(resp) == "UNAVAILABLE"
+    # A mirrored user never needs the directory.
+    assert cast["owner"].post(f"/api/v1/teams/{cast['team']}/members",
+                              json={"user": "stranger", "role": "viewer"}
+                              ).status_code == 201

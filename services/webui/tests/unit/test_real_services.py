@@ -252,3 +252,14 @@ def test_admin_disables_a_user_who_then_cannot_sign_in(webui: Flask, admin: Flas
 
 def test_non_admin_is_refused_admin_pages(bob: FlaskClient) -> None:
     assert bob.get("/admin/users").status_code in (403, 302)
+
+
+def test_a_user_who_just_signed_up_can_be_added_to_a_team_at_once(
+        webui: Flask, admin: FlaskClient) -> None:
+    # carol never called the catalog, and the bus here delivers nothing: the
+    # catalog finds her at the token service.
+    assert _sign_up(webui.test_client(), "carol", "carol-password-1").status_code == 302
+    team_path = post(admin, "/teams", {"name": "newcomers"}).headers["Location"]
+    post(admin, f"{team_path}/members", {"user": "carol", "role": "contributor"})
+    page = admin.get(team_path).get_data(as_text=True)
+    assert "carol" in page and "unknown user" not in page

@@ -8,6 +8,7 @@ import structlog
 from berth.catalog.config import CatalogConfig
 from berth.catalog.models import OUTBOX, Base
 from berth.catalog.policy import Knobs
+from berth.catalog.services.directory import TokenDirectory, UserLookup
 from berth.catalog.services.registries import RegistrySpec, ensure_registry
 from berth.catalog.services.registry_ops import (
     RegistryOperations,
@@ -38,6 +39,7 @@ class CatalogState:
     knobs: Knobs
     runtime: Runtime
     registry_ops: RegistryOperations
+    lookup_user: UserLookup | None = None
 
 
 def knobs_of(config: CatalogConfig) -> Knobs:
@@ -79,6 +81,7 @@ def catalog_runtime(config: CatalogConfig, bus: Bus | None = None) -> Runtime:
 def create_app(config: CatalogConfig | None = None, *,
                authenticator: Authenticator | None = None,
                registry_ops: RegistryOperations | None = None,
+               lookup_user: UserLookup | None = None,
                bus: Bus | None = None, create_schema: bool = False) -> Flask:
     """Build the catalog app; collaborators may be passed in (tests)."""
     config = config or load(CatalogConfig)
@@ -89,8 +92,10 @@ def create_app(config: CatalogConfig | None = None, *,
         Base.metadata.create_all(runtime.engine)
     ops = registry_ops or SyncerRegistryOperations(config.syncer_url,
                                                    config.internal_secret)
+    lookup = lookup_user or TokenDirectory(config.token_url, config.internal_secret)
     app.extensions["berth.catalog"] = CatalogState(config=config, knobs=knobs_of(config),
-                                                   runtime=runtime, registry_ops=ops)
+                                                   runtime=runtime, registry_ops=ops,
+                                                   lookup_user=lookup)
     install_session(app, runtime.sessions)
     install_auth(app, authenticator or remote_authenticator(
         config, issuer=config.token_issuer))

@@ -59,7 +59,7 @@ def ctx(*, login: bool = False) -> Ctx:
     if not subject.enabled:
         raise Unauthorized("this account is disabled")
     return Ctx(session=session, outbox=st.runtime.outbox, knobs=st.knobs,
-               subject=subject, actor=actor)
+               subject=subject, actor=actor, lookup_user=st.lookup_user)
 
 
 def listing(items: list[dict[str, Any]], page: Page | None = None,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from berth.catalog.policy import Knobs, Subject
+from berth.catalog.services.directory import UserLookup
 from berth.common.auth import Principal
 from berth.common.events.base import Actor, Event
 from berth.common.outbox import Outbox
@@ -26,6 +27,8 @@ class Ctx:
     knobs: Knobs
     subject: Subject = field(default_factory=Subject)
     actor: Actor = field(default_factory=Actor.system)
+    # Finds a user the catalog has not mirrored yet (see services.directory).
+    lookup_user: UserLookup | None = None
 
     @property
     def user_id(self) -> int | None:

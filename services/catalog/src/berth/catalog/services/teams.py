@@ -7,6 +7,7 @@ from berth.catalog import errors, names, policy
 from berth.catalog.models import ROLES, Namespace, Team, TeamUser, User
 from berth.catalog.services import access
 from berth.catalog.services.context import Ctx
+from berth.catalog.services.users import ensure_user_everywhere, upsert_user
 from berth.common.events import catalog as ev
 from berth.common.web import Page
 from sqlalchemy import ColumnElement, func, select
@@ -197,12 +198,26 @@ def _owners(ctx: Ctx, team_id: int) -> int:
         TeamUser.team_id == team_id, TeamUser.role == "owner")) or 0
 
 
+def _not_yet_mirrored(ctx: Ctx, username: str) -> User | None:
+    """A user created moments ago, whose creation event is still on its way."""
+    if ctx.lookup_user is None:
+        return None
+    known = ctx.lookup_user(username)
+    if known is None or known.username != username:
+        return None
+    user = upsert_user(ctx.session, known.id, known.username, admin=known.admin,
+                       enabled=known.enabled, bot=known.bot)
+    ensure_user_everywhere(ctx.session, user, ctx.emit)
+    return user
+
+
 def add_member(ctx: Ctx, team_id: int, username: str, role: str) -> TeamUser:
     """Add a user (by name) to a team with ``role``."""
     team, my_role = get_visible(ctx, team_id)
     _check_manage(ctx, team, my_role)
     _role(role)
-    user = ctx.session.scalar(select(User).where(User.username == username))
+    user = ctx.session.scalar(select(User).where(User.username == username)) \
+        or _not_yet_mirrored(ctx, username)
     if user is None:
         raise errors.Invalid(f"unknown user {username!r}", detail={"field": "user"})
     exists = ctx.session.scalar(select(TeamUser).where(
