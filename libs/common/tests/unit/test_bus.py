@@ -230,3 +230,35 @@ def test_a_backlog_is_consumed_in_batches_exactly_once(factory, bus):
         names = s.scalars(select(SEEN.c.name)).all()
     assert sorted(names) == sorted(f"n{i}" for i in range(40))
     assert sum(sizes) == 40 and max(sizes) > 1 and max(sizes) <= 8
+
+
+def test_ping_notices_a_connection_the_broker_dropped(berth_home: Path,
+                                                      amqp_url: str) -> None:
+    """An idle connection the broker closed (a restart) still looks connected
+    until it is used: health must not report such a broker as reachable."""
+    if not amqp_url:
+        pytest.skip("RabbitMQ only: the embedded bus keeps no connection")
+    import shutil
+    import subprocess
+    import time
+
+    from berth.common.bus import BusError
+    from berth.common.testing import rabbitmq_vhost
+
+    with rabbitmq_vhost() as url:
+        bus = Bus(url, berth_home, "test")
+        bus.ping()
+        ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+        subprocess.run([ctl, "-q", "close_all_connections", "-p", url.rsplit("/", 1)[1],
+                        "test"], check=True, capture_output=True)
+        raised = False
+        deadline = time.monotonic() + 10
+        while not raised and time.monotonic() < deadline:
+            try:
+                bus.ping()
+                time.sleep(0.2)
+            except BusError:
+                raised = True
+        assert raised, "ping kept reporting a dropped connection as reachable"
+        bus.ping()  # a fresh connection once the broker takes them again
+        bus.close()

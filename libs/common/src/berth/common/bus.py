@@ -28,6 +28,7 @@ TRANSPORT_ALIASES["berthfs"] = "berth.common.bus_fs:Transport"
 
 EXCHANGE = Exchange("berth.events", type="topic", durable=True)
 DEAD_EXCHANGE = Exchange("berth.dead", type="direct", durable=True)
+PING_TIMEOUT = 3.0  # seconds a health check waits for the broker's answer
 
 #: consumer name -> routing keys it binds. Add a consumer here, nowhere else.
 TOPOLOGY: dict[str, tuple[str, ...]] = {
@@ -152,7 +153,13 @@ class Bus:
         """Raise if the broker cannot be reached."""
         with self._lock:
             try:
-                self._connected()
+                conn = self._connected()
+                if self.amqp_url:
+                    # A connection the broker dropped while idle (a restart) still
+                    # looks connected until used: one bounded round trip proves it.
+                    with conn.connection.transport.having_timeout(PING_TIMEOUT):
+                        conn.default_channel.exchange_declare(
+                            EXCHANGE.name, EXCHANGE.type, passive=True)
             except Exception as exc:
                 self._reset()
                 raise BusError(str(exc)) from exc
