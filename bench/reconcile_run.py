@@ -40,7 +40,7 @@ def _count_published() -> None:
 def run_berth(registry_url: str, home: Path, database_url: str) -> dict[str, Any]:
     """The syncer's own reconcile, wired as its worker wires it."""
     from berth.common.runtime import build_runtime
-    from berth.syncer.app import build_reconciler
+    from berth.syncer.wiring import build_reconciler
     from berth.syncer.config import load_config
     from berth.syncer.models import OUTBOX
     from berth.syncer.wiring import ClientPool, build_directory

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from berth.catalog.app import create_app, default_registry_spec
+from berth.catalog.app import create_app
+from berth.catalog.runtime import default_registry_spec
 from berth.catalog.config import CatalogConfig
 from berth.catalog.consumers import CONSUMER, make_handler
 from berth.catalog.models import PROCESSED, Base

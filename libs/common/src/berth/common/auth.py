@@ -14,15 +14,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from flask import Flask, g, request
 
 from berth.common.errors import Denied, Unauthorized, Unavailable
 from berth.common.http import make_session
 from berth.common.signing import PublicKey, TokenInvalid, keys_from_jwks, verify
 from berth.common.web import client_address
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 log = structlog.get_logger(__name__)
 
@@ -155,6 +157,8 @@ class Authenticator:
 
     def authenticate(self) -> Principal:
         """The caller of the current request (ANONYMOUS when no credentials)."""
+        from flask import request
+
         internal = request.headers.get(INTERNAL_HEADER)
         if internal is not None:
             if self.internal_secret and hmac.compare_digest(
@@ -213,9 +217,9 @@ def install_auth(app: Flask, authenticator: Authenticator) -> None:
 
 def current_principal() -> Principal:
     """The caller of the current request (resolved once, lazily)."""
-    if "principal" not in g:
-        from flask import current_app
+    from flask import current_app, g
 
+    if "principal" not in g:
         g.principal = current_app.extensions["berth.authenticator"].authenticate()
     principal: Principal = g.principal
     return principal

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import Flask, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -174,6 +176,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def install_session(app: Flask, factory: sessionmaker[Session]) -> None:
     """One session per request, created lazily, closed in teardown."""
+    from flask import g
+
     app.extensions["berth.sessionmaker"] = factory
 
     @app.teardown_appcontext
@@ -185,9 +189,9 @@ def install_session(app: Flask, factory: sessionmaker[Session]) -> None:
 
 def get_session() -> Session:
     """The current request's session (views commit it explicitly)."""
-    if "db_session" not in g:
-        from flask import current_app
+    from flask import current_app, g
 
+    if "db_session" not in g:
         g.db_session = current_app.extensions["berth.sessionmaker"]()
     session: Session = g.db_session
     return session

@@ -6,12 +6,13 @@ Body: ``{"message": str, "errors": [{"code", "message", "detail"}]}`` — the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from flask import Flask, Response, jsonify
 from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
 
 log = structlog.get_logger(__name__)
 
@@ -115,6 +116,8 @@ class Unavailable(AppError):
 
 def error_response(err: AppError) -> Response:
     """Render an :class:`AppError` as a Flask response."""
+    from flask import jsonify
+
     resp = jsonify(err.body())
     resp.status_code = err.status
     for name, value in err.headers.items():
@@ -124,6 +127,7 @@ def error_response(err: AppError) -> Response:
 
 def install_error_handlers(app: Flask) -> None:
     """Render every error raised in ``app`` with the one JSON shape."""
+    from werkzeug.exceptions import HTTPException
 
     @app.errorhandler(AppError)
     def _app_error(err: AppError) -> Response:

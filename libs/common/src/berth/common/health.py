@@ -7,8 +7,11 @@ Portus' shape: ``{"<dependency>": {"success": bool, "msg": str}, ...}``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from flask import Flask, Response, jsonify
+if TYPE_CHECKING:
+    from flask import Flask, Response
+
 
 Check = Callable[[], None]
 
@@ -30,6 +33,8 @@ def run_checks(checks: Mapping[str, Check]) -> tuple[bool, dict[str, dict[str, o
 
 def install_health(app: Flask, checks: Mapping[str, Check]) -> None:
     """Register the ping and health endpoints with ``checks`` (name -> callable)."""
+    from flask import jsonify
+
 
     @app.get("/api/v1/_ping")
     def ping() -> Response:

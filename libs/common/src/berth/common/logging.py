@@ -7,10 +7,12 @@ import re
 import sys
 import uuid
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from flask import Flask, Response, g, request
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SECRET_KEY = re.compile(r"pass|secret|token|authorization|cookie|credential|key$",
@@ -94,6 +96,10 @@ def configure_logging(service: str, level: str = "INFO") -> None:
 
 def current_request_id() -> str | None:
     """The id of the request being served, if any."""
+    if "flask" not in sys.modules:  # a worker: no requests in this process
+        return None
+    from flask import g
+
     try:
         return getattr(g, "request_id", None)
     except RuntimeError:
@@ -102,6 +108,8 @@ def current_request_id() -> str | None:
 
 def install_request_logging(app: Flask) -> None:
     """Bind a request id to each request, echo it back, log one line per request."""
+    from flask import g, request
+
     log = structlog.get_logger("berth.request")
 
     @app.before_request

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING
 
-from flask import Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -14,6 +14,9 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def metric_name(service: str, name: str) -> str:
@@ -39,6 +42,8 @@ _HTTP: dict[str, HttpMetrics] = {}
 
 def install_metrics(app: Flask, service: str) -> None:
     """Count requests and serve ``/metrics`` (multiprocess-aware under gunicorn)."""
+    from flask import Response, g, request
+
     http = _HTTP.get(service) or _HTTP.setdefault(service, HttpMetrics(service))
 
     @app.before_request

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request
-
 from berth.common.errors import BadRequest, Invalid
 
 MAX_PER_PAGE = 100
@@ -19,6 +17,8 @@ MAX_PAGE = (2**63 - 1) // MAX_PER_PAGE
 
 def request_data() -> dict[str, Any]:
     """The body as a dict, from JSON or a form; 400 on malformed JSON."""
+    from flask import request
+
     if request.is_json or (request.data and not request.form):
         if not request.data:
             return {}
@@ -90,6 +90,8 @@ class Page:
 def page_params(sort_keys: Sequence[str], default_sort: str | None = None,
                 default_per_page: int = 15) -> Page:
     """Parse list parameters; sort keys must come from ``sort_keys``."""
+    from flask import request
+
     args = request.args
     try:
         page = int(args.get("page", 1))
@@ -149,6 +151,8 @@ def client_address() -> str:
     loopback by default: the ingress and the web UI) are believed, so a client
     cannot pick its own address to dodge per-client throttling.
     """
+    from flask import current_app, request
+
     networks = current_app.config.get("BERTH_TRUSTED_PROXIES", LOOPBACK)
     addr = request.remote_addr or ""
     if not _trusted(addr, networks):

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import structlog
-from berth.catalog.app import catalog_runtime, default_registry_spec, knobs_of
+from berth.catalog.runtime import catalog_runtime, default_registry_spec, knobs_of
 from berth.catalog.config import CatalogConfig
 from berth.catalog.consumers import CONSUMER, make_handler
 from berth.catalog.models import PROCESSED

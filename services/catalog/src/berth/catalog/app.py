@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import structlog
 from berth.catalog.config import CatalogConfig
-from berth.catalog.models import OUTBOX, Base
+from berth.catalog.runtime import catalog_runtime, default_registry_spec, knobs_of
+from berth.catalog.models import Base
 from berth.catalog.policy import Knobs
 from berth.catalog.services.directory import TokenDirectory, UserLookup
-from berth.catalog.services.registries import RegistrySpec, ensure_registry
+from berth.catalog.services.registries import ensure_registry
 from berth.catalog.services.registry_ops import (
     RegistryOperations,
     SyncerRegistryOperations,
@@ -20,10 +21,9 @@ from berth.common.app import base_app
 from berth.common.auth import Authenticator, install_auth
 from berth.common.bus import Bus
 from berth.common.config import load
-from berth.common.db import install_session, make_engine, make_sessionmaker, transaction
+from berth.common.db import install_session, transaction
 from berth.common.errors import Conflict, error_response
 from berth.common.health import install_health
-from berth.common.outbox import Outbox
 from berth.common.runtime import Runtime, remote_authenticator
 from flask import Flask, Response
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
@@ -40,42 +40,6 @@ class CatalogState:
     runtime: Runtime
     registry_ops: RegistryOperations
     lookup_user: UserLookup | None = None
-
-
-def knobs_of(config: CatalogConfig) -> Knobs:
-    """The policy switches from the config."""
-    return Knobs(
-        delete_enabled=config.delete_enabled,
-        delete_contributors=config.delete_contributors,
-        push_policy=config.push_policy,
-        anonymous_browsing=config.anonymous_browsing,
-        create_team=config.create_team, manage_team=config.manage_team,
-        create_namespace=config.create_namespace,
-        manage_namespace=config.manage_namespace,
-        change_visibility=config.change_visibility,
-        create_webhook=config.create_webhook, manage_webhook=config.manage_webhook)
-
-
-def default_registry_spec(config: CatalogConfig) -> RegistrySpec:
-    """The registry the config describes."""
-    hostname = config.registry_hostname
-    return RegistrySpec(name=config.registry_name, hostname=hostname,
-                        service=config.registry_service, url=config.registry_url,
-                        use_ssl=config.registry_url.startswith("https"),
-                        notification_secret=config.registry_notification_secret)
-
-
-def catalog_runtime(config: CatalogConfig, bus: Bus | None = None) -> Runtime:
-    """Engine, sessions, bus and outbox of the catalog (app and worker)."""
-    kw = {}
-    if config.database_url.startswith("mysql"):
-        # insert_or_get looks up the row a concurrent writer just committed;
-        # under REPEATABLE READ that lookup would still see the old snapshot.
-        kw["isolation_level"] = "READ COMMITTED"
-    engine = make_engine(config.database_url, **kw)
-    bus = bus or Bus(config.amqp_url or None, config.home, "catalog")
-    return Runtime(engine=engine, sessions=make_sessionmaker(engine), bus=bus,
-                   outbox=Outbox(OUTBOX, bus, "catalog"))
 
 
 def create_app(config: CatalogConfig | None = None, *,

@@ -20,9 +20,9 @@ from berth.syncer.scanning.scanner import Scanner, build_scanner
 from berth.syncer.scanning.tags import CatalogTags, TagResolver
 from berth.syncer.services.manifests import ManifestService
 from berth.syncer.services.notifications import NotificationService
-from berth.syncer.services.reconcile import ClientFor, Reconciler
+from berth.syncer.services.reconcile import ClientFor
 from berth.syncer.state import Syncer
-from berth.syncer.wiring import ClientPool, build_directory
+from berth.syncer.wiring import ClientPool, build_directory, build_reconciler
 from flask import Flask, Response, jsonify
 
 # Registry notification envelopes are small (the registry batches a few
@@ -57,16 +57,6 @@ class HealthChecks(Mapping[str, Check]):
 
     def items(self) -> Any:
         return self._all().items()
-
-
-def build_reconciler(config: SyncerConfig, runtime: Runtime,
-                     directory: RegistryDirectory, client_for: ClientFor) -> Reconciler:
-    """The reconciler with the configured strategy, parallelism and lock TTL."""
-    return Reconciler(factory=runtime.sessions, outbox=runtime.outbox,
-                      directory=directory, client_for=client_for,
-                      strategy=config.sync_strategy,
-                      parallelism=config.sync_parallelism,
-                      lock_ttl=config.sync_lock_ttl)
 
 
 def create_app(config: SyncerConfig | None = None, *, runtime: Runtime | None = None,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 
 from berth.common.http import make_session
+from berth.common.runtime import Runtime
 from berth.syncer.config import SyncerConfig
 from berth.syncer.registries import Registry, RegistryDirectory, catalog_fetcher
 from berth.syncer.registry_client import RegistryClient, TokenCache, client_kwargs
+from berth.syncer.services.reconcile import ClientFor, Reconciler
 
 
 def default_registry(config: SyncerConfig) -> Registry:
@@ -42,3 +44,13 @@ class ClientPool:
                                         **client_kwargs(self.config))
                 self._clients[registry.url] = client
             return client
+
+
+def build_reconciler(config: SyncerConfig, runtime: Runtime,
+                     directory: RegistryDirectory, client_for: ClientFor) -> Reconciler:
+    """The reconciler with the configured strategy, parallelism and lock TTL."""
+    return Reconciler(factory=runtime.sessions, outbox=runtime.outbox,
+                      directory=directory, client_for=client_for,
+                      strategy=config.sync_strategy,
+                      parallelism=config.sync_parallelism,
+                      lock_ttl=config.sync_lock_ttl)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import structlog
 from berth.common.consumer import ConsumerWorker
 from berth.common.runtime import Runtime, build_runtime
-from berth.syncer.app import build_reconciler
+from berth.syncer.wiring import build_reconciler
 from berth.syncer.config import SyncerConfig
 from berth.syncer.consumers import make_handler
 from berth.syncer.errors import SyncRunning
