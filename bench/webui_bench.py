@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,8 @@ class PageTiming:
     client_p50_ms: float
     client_p99_ms: float
     requests: int
+    # Median wait per service called (catalog, token, audit...), from the header.
+    services_p50_ms: dict[str, float] = field(default_factory=dict)
 
     def text(self) -> str:
         """``server p50 x ms, p99 y ms (upstream p99 z ms; client p99 w ms)``."""
@@ -73,6 +75,7 @@ def measure_page(http: requests.Session, url: str, count: int, *,
     server: list[float] = []
     upstream: list[float] = []
     client: list[float] = []
+    services: dict[str, list[float]] = {}
     for i in range(warmup + count):
         started = time.perf_counter()
         resp = http.get(url, timeout=60)
@@ -86,9 +89,13 @@ def measure_page(http: requests.Session, url: str, count: int, *,
             server.append(timing["app"])
             upstream.append(timing.get("upstream", 0.0))
             client.append(elapsed)
+            for name, ms in timing.items():
+                if name not in ("app", "upstream"):
+                    services.setdefault(name, []).append(ms)
     return PageTiming(median(server), percentile(server, 99), median(upstream),
                       percentile(upstream, 99), median(client), percentile(client, 99),
-                      count)
+                      count, {name: median(v + [0.0] * (count - len(v)))
+                              for name, v in services.items()})
 
 
 def measure_pages(http: requests.Session, base: str, ns_id: int, repo_id: int,
