@@ -65,7 +65,7 @@ class RunningStack:
         """The origin's URL."""
         return f"http://{self.host}"
 
-    def start(self, timeout: float = 120) -> None:
+    def start(self, timeout: float = 300) -> None:
         """Run berth-run and wait for its ready line."""
         self.home.mkdir(parents=True, exist_ok=True)
         exe = Path(sys.executable).parent / "berth-run"

@@ -54,12 +54,15 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
-    if wait_ready(stack, proc):
-        print(f"Berth is ready at {stack.public_url}  (logs: {stack.path('logs')})",
-              flush=True)
-    elif proc.poll() is None:
+    ready = wait_ready(stack, proc)
+    if not ready and proc.poll() is None:
+        # A slow machine: say so, and keep waiting as long as Berth runs.
         print(f"Berth started but {stack.public_url} is not answering yet; "
               f"see {stack.path('logs')}", flush=True)
+        ready = wait_ready(stack, proc, timeout=float("inf"))
+    if ready:
+        print(f"Berth is ready at {stack.public_url}  (logs: {stack.path('logs')})",
+              flush=True)
     return proc.wait()
 
 
