@@ -20,11 +20,12 @@ import structlog
 
 from berth.common.errors import Denied, Unauthorized, Unavailable
 from berth.common.http import make_session
-from berth.common.signing import PublicKey, TokenInvalid, keys_from_jwks, verify
 from berth.common.web import client_address
 
 if TYPE_CHECKING:
     from flask import Flask
+
+    from berth.common.signing import PublicKey
 
 log = structlog.get_logger(__name__)
 
@@ -90,6 +91,8 @@ class JwksKeys:
         stale = now - self._fetched > self.ttl
         unknown = kid is not None and kid not in self._keys and now - self._fetched > 5
         if stale or unknown:
+            from berth.common.signing import keys_from_jwks
+
             with self._lock:
                 try:
                     assert self._http is not None
@@ -198,6 +201,8 @@ class Authenticator:
 
     def _jwt(self, token: str) -> Principal:
         import jwt as pyjwt
+
+        from berth.common.signing import TokenInvalid, verify
 
         try:
             kid = pyjwt.get_unverified_header(token).get("kid")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, Engine
+
+if TYPE_CHECKING:  # Alembic is imported only when migrating: workers never load it
+    from alembic.config import Config
 
 
 def alembic_config(script_location: Path, url: str, service: str) -> Config:
     """An Alembic config for ``service`` whose history lives in ``script_location``."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -21,6 +25,8 @@ def alembic_config(script_location: Path, url: str, service: str) -> Config:
 
 def upgrade(script_location: Path, engine: Engine, service: str) -> None:
     """Bring the database of ``engine`` to the newest revision."""
+    from alembic import command
+
     cfg = alembic_config(script_location, str(engine.url), service)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Engine
@@ -13,7 +14,9 @@ from berth.common.bus import Bus
 from berth.common.config import CommonSettings
 from berth.common.db import make_engine, make_sessionmaker, ping
 from berth.common.outbox import Outbox
-from berth.common.signing import PublicKey
+
+if TYPE_CHECKING:
+    from berth.common.signing import PublicKey
 
 
 @dataclass

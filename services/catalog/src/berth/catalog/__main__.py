@@ -12,11 +12,6 @@ from berth.catalog.config import CatalogConfig
 from berth.catalog.consumers import CONSUMER, make_handler
 from berth.catalog.models import PROCESSED
 from berth.catalog.services.registries import ensure_registry
-from berth.catalog.webhooks.dispatcher import Dispatcher
-from berth.catalog.webhooks.runtime import webhook_runtime
-from berth.catalog.webhooks.schedule import CONSUMER as WEBHOOKS_CONSUMER
-from berth.catalog.webhooks.schedule import make_handler as webhook_handler
-from berth.catalog.webhooks.sender import Sender
 from berth.common.config import load
 from berth.common.consumer import ConsumerWorker, stop_on_signals
 from berth.common.db import transaction
@@ -54,6 +49,13 @@ def worker(config: CatalogConfig, stop: threading.Event | None = None) -> None:
 
 def webhooks(config: CatalogConfig, stop: threading.Event | None = None) -> None:
     """Schedule deliveries from the ``webhooks`` queue and send them until SIGTERM."""
+    # Imported here: the catalog's consumer never needs the webhook machinery.
+    from berth.catalog.webhooks.dispatcher import Dispatcher
+    from berth.catalog.webhooks.runtime import webhook_runtime
+    from berth.catalog.webhooks.schedule import CONSUMER as WEBHOOKS_CONSUMER
+    from berth.catalog.webhooks.schedule import make_handler as webhook_handler
+    from berth.catalog.webhooks.sender import Sender
+
     runtime = catalog_runtime(config)
     hooks = webhook_runtime(config)
     stop = stop or stop_on_signals()

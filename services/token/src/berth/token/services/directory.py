@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from berth.token.config import LdapSettings
 from berth.token.errors import DirectoryUnavailable
-from ldap3 import NONE, SUBTREE, Connection, Server, Tls
-from ldap3.core.exceptions import LDAPBindError, LDAPException, LDAPSASLPrepError
-from ldap3.utils.conv import escape_filter_chars
-from ldap3.utils.dn import parse_dn
+
+if TYPE_CHECKING:  # ldap3 is loaded only where LDAP is configured and used
+    from ldap3 import Connection, Server
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +38,8 @@ class Directory(Protocol):
 
 
 def _in_base(dn: str, base: str) -> bool:
+    from ldap3.utils.dn import parse_dn
+
     if not base:
         return False
     norm = ",".join(f"{k.lower()}={v.lower()}" for k, v, _ in parse_dn(dn))
@@ -48,6 +49,8 @@ def _in_base(dn: str, base: str) -> bool:
 
 def guess_email_from_dn(dn: str, username: str) -> str | None:
     """``username@`` the DN's ``dc`` components (Portus' fallback), if any."""
+    from ldap3.utils.dn import parse_dn
+
     domain = [v for k, v, _ in parse_dn(dn) if k.lower() == "dc"]
     return f"{username}@{'.'.join(domain)}" if domain else None
 
@@ -60,6 +63,8 @@ class LdapDirectory:
         self.timeout = timeout
 
     def _server(self) -> Server:
+        from ldap3 import NONE, Server, Tls
+
         s = self.settings
         tls = None
         if s.encryption != "none":
@@ -69,6 +74,8 @@ class LdapDirectory:
 
     def _connection(self, server: Server, user: str | None,
                     password: str | None) -> Connection:
+        from ldap3 import Connection
+
         conn = Connection(server, user=user, password=password, auto_bind=False,
                           receive_timeout=max(1, int(self.timeout)), raise_exceptions=False,
                           read_only=True)
@@ -81,6 +88,8 @@ class LdapDirectory:
 
     def authenticate(self, username: str, password: str) -> DirectoryEntry | None:
         """Search for ``username`` and bind as the entry with ``password``."""
+        from ldap3.core.exceptions import LDAPBindError, LDAPException, LDAPSASLPrepError
+
         if not username or not password:
             return None
         s = self.settings
@@ -118,6 +127,9 @@ class LdapDirectory:
                               admin=_in_base(dn, s.admin_base))
 
     def _search(self, conn: Connection, username: str) -> tuple[str, dict[str, Any]] | None:
+        from ldap3 import SUBTREE
+        from ldap3.utils.conv import escape_filter_chars
+
         s = self.settings
         uid_filter = f"({s.uid}={escape_filter_chars(username)})"
         extra = s.filter.strip()
