@@ -22,7 +22,9 @@ test: bootstrap-test
 	@scripts/ensure-services.sh
 	$(MAKE) --no-print-directory test-unit test-mysql test-e2e
 
-# Service suites run on both cores; the end-to-end pass shares one stack, serially.
+# Service suites run on both cores. Under tests/, the fault scenarios (their own
+# stack, MariaDB and RabbitMQ) run beside the rest (one shared stack), each
+# group serially on its own worker.
 JOBS ?= 2
 
 test-unit:
@@ -32,9 +34,9 @@ test-mysql:
 	BERTH_TEST_BACKEND=mysql $(PYTEST) -q -n $(JOBS) -m "not e2e" libs services
 
 test-e2e:
-	$(PYTEST) -q tests
+	$(PYTEST) -q -n 2 --dist loadgroup tests
 
-## make bench: Berth against its baselines (FULL=1: the issue's sizes, long)
+## make bench: Berth against its baselines (FULL=1: the full sizes, long)
 bench: bootstrap-test
 	@scripts/ensure-services.sh
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }

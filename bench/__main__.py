@@ -3,7 +3,7 @@
 The embedded-mode stack (SQLite files, file-system bus) serves every
 benchmark of the quick pass; a second stack on MariaDB + RabbitMQ serves
 push → visible in both passes and, in the full pass, the catalog, web UI and
-audit benchmarks at the issue's sizes.
+audit benchmarks at the full sizes.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def _timed(what: str, func: Any, *args: Any) -> list[Row]:
 def main(argv: list[str] | None = None) -> int:
     """Run the selected benchmarks and report them."""
     parser = argparse.ArgumentParser(prog="bench")
-    parser.add_argument("--full", action="store_true", help="the issue's sizes")
+    parser.add_argument("--full", action="store_true", help="the full sizes (long)")
     parser.add_argument("--tiny", action="store_true",
                         help="seconds-long sizes that only prove the harness works")
     parser.add_argument("--only", nargs="*", choices=NAMES, default=list(NAMES))
