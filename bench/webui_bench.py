@@ -2,9 +2,9 @@
 repository page, fetched by a signed-in session on the web UI's own port.
 
 The figure that counts is the server's: the web UI's ``Server-Timing`` header
-(``app`` = the whole request in the web UI, ``upstream`` = the part spent
-waiting for the catalog and token APIs). The client's wall time is kept
-beside it.
+(``app`` = the whole request in the web UI, ``upstream`` = the durations of
+its API calls, summed: the dashboard makes its calls concurrently, so there
+it can exceed ``app``). The client's wall time is kept beside it.
 """
 
 from __future__ import annotations

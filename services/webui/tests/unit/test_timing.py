@@ -36,7 +36,9 @@ def test_a_page_that_calls_the_apis_reports_its_upstream_share(
     assert timing["catalog"] > 0
     assert timing["upstream"] == pytest.approx(
         sum(v for k, v in timing.items() if k not in ("app", "upstream")), abs=0.2)
-    assert timing["app"] >= timing["upstream"]
+    # The dashboard asks its panels concurrently: the calls' durations, summed
+    # (even one service's), may exceed the page's own time.
+    assert timing["app"] > 0
 
 
 def test_a_page_that_calls_nothing_reports_no_upstream_time(

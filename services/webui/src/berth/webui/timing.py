@@ -1,7 +1,8 @@
 """``Server-Timing`` on every answer: how long the web UI spent on a request
-(``app``) and, of that, waiting for the other services' APIs (``upstream``,
-then one entry per service called). Browsers' developer tools and the
-benchmarks read it; it holds durations only, and only on pages read with GET
+(``app``) and the time its calls to the other services' APIs took (one
+entry per service called, and their sum as ``upstream``; calls made
+concurrently, as the dashboard's, can sum to more than ``app``). Browsers'
+developer tools and the benchmarks read it; it holds durations only, and only on pages read with GET
 or HEAD: the answer to a sign-in attempt must not time the password check
 more precisely than the wall clock already does."""
 
