@@ -47,7 +47,20 @@ def parse_time(value: str) -> datetime:
 
 
 def lock_head(session: Session) -> ChainHead:
-    """Take the chain lock and return the head row (created on first use)."""
+    """Take the chain lock and return the head row (created on first use).
+
+    The lock lasts until the transaction ends, so later appends in the same
+    transaction (a consumer's batch) reuse the head they already hold."""
+    transaction = session.get_transaction()
+    held = session.info.get("audit_chain_head")
+    if held is not None and transaction is not None and held[0] is transaction:
+        return held[1]
+    head = _lock_head(session)
+    session.info["audit_chain_head"] = (session.get_transaction(), head)
+    return head
+
+
+def _lock_head(session: Session) -> ChainHead:
     dialect = session.get_bind().dialect.name
     query = select(ChainHead).where(ChainHead.id == CHAIN_HEAD_ID)
     if dialect == "sqlite":
