@@ -23,8 +23,7 @@ test: bootstrap-test
 	$(MAKE) --no-print-directory test-unit test-mysql test-e2e
 
 # Service suites run on both cores. Under tests/, the fault scenarios (their own
-# stack, MariaDB and RabbitMQ) run beside the rest (one shared stack), each
-# group serially on its own worker.
+# stack, MariaDB and RabbitMQ) run in a second pytest process beside the rest.
 JOBS ?= 2
 
 test-unit:
@@ -34,7 +33,7 @@ test-mysql:
 	BERTH_TEST_BACKEND=mysql $(PYTEST) -q -n $(JOBS) -m "not e2e" libs services
 
 test-e2e:
-	$(PYTEST) -q -n 2 --dist loadgroup tests
+	@PYTEST=$(PYTEST) scripts/test-e2e.sh
 
 ## make bench: Berth against its baselines (FULL=1: the full sizes, long)
 bench: bootstrap-test

@@ -38,15 +38,6 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``-n 2 --dist loadgroup`` the fault scenarios (a stack of their own
-    on their own MariaDB and RabbitMQ) run beside everything else (the shared
-    embedded stack): their waits overlap instead of adding up."""
-    for item in items:
-        group = "faults" if "tests/faults/" in item.nodeid else "stack"
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say where the browser scenarios left their screenshots."""
     used = browser.USED or ({browser.artifacts_dir()}
