@@ -62,6 +62,23 @@ def handler(session: Session, env: Envelope) -> dict[str, Any]:
     return {"ok": True}
 
 
+def consume_until_seen(worker: ConsumerWorker, factory: Any, count: int,
+                       tries: int = 300) -> None:
+    """Run ``worker`` in a thread until ``count`` rows are seen (or time runs out)."""
+    stop = threading.Event()
+    t = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    t.start()
+    try:
+        for _ in range(tries):
+            with factory() as s:
+                if s.scalar(select(func.count()).select_from(SEEN)) >= count:
+                    break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        t.join(5)
+
+
 def test_outbox_event_is_published_after_commit_and_consumed_once(factory, bus):
     outbox = Outbox(OUTBOX, bus, "test")
     with factory() as s:
@@ -71,18 +88,7 @@ def test_outbox_event_is_published_after_commit_and_consumed_once(factory, bus):
         assert s.scalar(select(func.count()).select_from(OUTBOX)) == 0
     worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
                             processed=PROCESSED_TABLE)
-    stop = threading.Event()
-    t = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    t.start()
-    try:
-        for _ in range(300):
-            with factory() as s:
-                if s.scalar(select(func.count()).select_from(SEEN)):
-                    break
-            stop.wait(0.05)
-    finally:
-        stop.set()
-        t.join(5)
+    consume_until_seen(worker, factory, 1)
     assert worker.handle_body(env.to_json()) == DUPLICATE
     with factory() as s:
         assert s.scalars(select(SEEN.c.name)).all() == ["a"]
@@ -214,18 +220,7 @@ def test_a_backlog_is_consumed_in_batches_exactly_once(factory, bus):
         return real(bodies)
 
     worker.handle_batch = spy  # type: ignore[method-assign]
-    stop = threading.Event()
-    t = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    t.start()
-    try:
-        for _ in range(400):
-            with factory() as s:
-                if s.scalar(select(func.count()).select_from(SEEN)) >= 40:
-                    break
-            stop.wait(0.05)
-    finally:
-        stop.set()
-        t.join(5)
+    consume_until_seen(worker, factory, 40, tries=400)
     with factory() as s:
         names = s.scalars(select(SEEN.c.name)).all()
     assert sorted(names) == sorted(f"n{i}" for i in range(40))
