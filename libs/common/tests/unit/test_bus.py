@@ -257,3 +257,94 @@ def test_ping_notices_a_connection_the_broker_dropped(berth_home: Path,
         assert raised, "ping kept reporting a dropped connection as reachable"
         bus.ping()  # a fresh connection once the broker takes them again
         bus.close()
+
+
+def test_a_batch_handler_gets_only_the_new_events_once(factory, bus):
+    calls: list[list[str]] = []
+
+    def batch_handler(session: Session, envs: list[Envelope]) -> list[dict[str, Any]]:
+        calls.append([env.data["name"] for env in envs])
+        for env in envs:
+            session.execute(SEEN.insert().values(name=env.data["name"]))
+        return [{"n": env.data["name"]} for env in envs]
+
+    worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
+                            processed=PROCESSED_TABLE, batch_handler=batch_handler)
+    one, two = _pinged("one"), _pinged("two")
+    assert worker.handle_batch([one, two, one]) == [PROCESSED, PROCESSED, DUPLICATE]
+    assert worker.handle_batch([two, _pinged("three")]) == [DUPLICATE, PROCESSED]
+    assert calls == [["one", "two"], ["three"]]
+    with factory() as s:
+        summaries = sorted(s.scalars(select(PROCESSED_TABLE.c.summary)),
+                           key=lambda d: d["n"])
+    assert summaries == [{"n": "one"}, {"n": "three"}, {"n": "two"}]
+
+
+def test_a_batch_handler_that_fails_falls_back_to_one_event_at_a_time(factory, bus):
+    def batch_handler(session: Session, envs: list[Envelope]) -> list[dict[str, Any]]:
+        for env in envs:
+            handler(session, env)  # the poison one raises: nothing of it stays
+        return [{"ok": True}] * len(envs)
+
+    worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
+                            processed=PROCESSED_TABLE, batch_handler=batch_handler)
+    assert worker.handle_batch([_pinged("a"), _pinged("poison"), _pinged("b")]) == [
+        PROCESSED, DEAD, PROCESSED]
+    with factory() as s:
+        assert sorted(s.scalars(select(SEEN.c.name))) == ["a", "b"]
+
+
+def test_a_batch_handler_must_answer_for_every_event(factory, bus):
+    def short(session: Session, envs: list[Envelope]) -> list[dict[str, Any]]:
+        return [{}]  # one summary for several events: a bug, not a silent loss
+
+    worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
+                            processed=PROCESSED_TABLE, batch_handler=short)
+    assert worker.handle_batch([_pinged("a"), _pinged("b")]) == [PROCESSED, PROCESSED]
+    with factory() as s:  # each event went through the per-event handler instead
+        assert sorted(s.scalars(select(SEEN.c.name))) == ["a", "b"]
+
+
+def test_a_batch_looks_up_its_ids_in_chunks(factory, bus, monkeypatch):
+    from berth.common import consumer
+
+    monkeypatch.setattr(consumer, "LOOKUP_CHUNK", 3)
+    worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
+                            processed=PROCESSED_TABLE)
+    bodies = [_pinged(f"n{i}") for i in range(10)]
+    assert worker.handle_batch(bodies[:4]) == [PROCESSED] * 4
+    assert worker.handle_batch(bodies) == [DUPLICATE] * 4 + [PROCESSED] * 6
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(SEEN)) == 10
+
+
+def test_ids_of_another_consumer_do_not_count_as_seen(factory, bus):
+    other = ConsumerWorker(bus=bus, name="catalog", handler=handler, factory=factory,
+                           processed=PROCESSED_TABLE)
+    worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
+                            processed=PROCESSED_TABLE)
+    bodies = [_pinged("a"), _pinged("b")]
+    assert other.handle_batch(bodies) == [PROCESSED, PROCESSED]
+    assert worker.handle_batch(bodies) == [PROCESSED, PROCESSED]
+    assert worker.handle_batch(bodies) == [DUPLICATE, DUPLICATE]
+
+
+def test_a_batch_is_one_look_up_and_one_insert_of_processed_ids(factory, bus):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, _params, _ctx, _many):
+        if "processed_events" in statement:
+            statements.append(statement.lstrip().split()[0].upper())
+
+    worker = ConsumerWorker(bus=bus, name="audit", handler=handler, factory=factory,
+                            processed=PROCESSED_TABLE)
+    engine = factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert worker.handle_batch([_pinged(f"n{i}") for i in range(12)]) == [
+            PROCESSED] * 12
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements == ["SELECT", "INSERT"]

@@ -124,3 +124,25 @@ def test_message_in_flight_at_sigkill_is_redelivered_once(tmp_path: Path) -> Non
     assert sorted(_done(db)) == ["evt-1", "evt-2"]
     assert not list((home / "bus" / "inflight").iterdir())
     bus.close()
+
+
+def test_a_backlog_taken_in_batches_survives_a_sigkill(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    db = f"sqlite:///{tmp_path / 'consumer.sqlite'}"
+    bus = Bus(None, home, "test")
+    bus.declare()
+    bus.publish([_envelope(n) for n in range(40)])
+
+    victim = _consumer(home, db, "hang", 60)  # takes a batch, hangs in it
+    assert victim.stdout is not None
+    assert victim.stdout.readline().strip() == "HANDLING"
+    assert list((home / "bus" / "inflight").iterdir())  # a batch is in flight
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(10)
+
+    survivor = _consumer(home, db, "ok", 60)
+    expected = sorted(f"evt-{n}" for n in range(40))
+    assert _until(db, expected, survivor) == expected
+    assert not list((home / "bus" / "inflight").iterdir())
+    assert not list((home / "bus" / "queue").glob("*.msg"))
+    bus.close()

@@ -6,13 +6,20 @@ takes it, so a consumer killed before it acks loses that message. Here a taken
 message moves to an ``inflight`` folder and is deleted only on ack; a consumer
 starting on a queue first moves that queue's in-flight files back (it is the
 queue's only consumer in embedded mode). Writes are atomic (temp file, rename).
+
+Taking a message does not list the folder each time: one sorted listing
+serves a queue until it is used up (names start with the publish time, so
+the order stays first in, first out); a name another process took in the
+meantime is skipped.
 """
 
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import uuid
+from collections import deque
 from pathlib import Path
 from time import monotonic
 from typing import Any
@@ -21,12 +28,19 @@ from kombu.transport import filesystem, virtual
 from kombu.utils.json import dumps, loads
 
 
+# Orders the messages one process publishes within the same millisecond (the
+# uuid after it would order them at random).
+_SEQUENCE = itertools.count()
+
+
 class Channel(filesystem.Channel):
     """A filesystem channel that keeps taken messages until they are acked."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._inflight: dict[str, Path] = {}
+        # queue -> names of its messages from the last listing, oldest first.
+        self._listed: dict[str, deque[str]] = {}
         self._tables: dict[str, tuple[tuple[int, int, int], list[Any]]] = {}
 
     @property
@@ -71,7 +85,8 @@ class Channel(filesystem.Channel):
             os.replace(tmp, file)
 
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
-        name = f"{int(round(monotonic() * 1000)):015d}_{uuid.uuid4()}.{queue}.msg"
+        name = (f"{round(monotonic() * 1000):015d}_{next(_SEQUENCE):012d}_"
+                f"{uuid.uuid4()}.{queue}.msg")
         folder = Path(self.data_folder_out)
         tmp = folder / f".{name}.tmp"
         # Atomic against process crashes (rename); no fsync per message: the
@@ -82,20 +97,30 @@ class Channel(filesystem.Channel):
         os.replace(tmp, folder / name)
 
     def _get(self, queue: str) -> Any:
-        wanted = f"{queue}.msg"
         folder = Path(self.data_folder_in)
-        for name in sorted(os.listdir(folder)):
-            if name.startswith(".") or name.partition(".")[2] != wanted:
-                continue
-            target = self.inflight_folder / name
-            try:
-                os.replace(folder / name, target)
-            except OSError:
-                continue  # another consumer took it
-            payload = loads(target.read_bytes())
-            self._inflight[payload["properties"]["delivery_tag"]] = target
-            return payload
+        listed = self._listed.get(queue)
+        for _refresh in range(2):
+            if not listed:
+                listed = self._listed[queue] = self._list(folder, queue)
+            while listed:
+                name = listed.popleft()
+                target = self.inflight_folder / name
+                try:
+                    os.replace(folder / name, target)
+                except OSError:
+                    continue  # another consumer took it, or it was purged
+                payload = loads(target.read_bytes())
+                self._inflight[payload["properties"]["delivery_tag"]] = target
+                return payload
         raise filesystem.Empty()
+
+    @staticmethod
+    def _list(folder: Path, queue: str) -> deque[str]:
+        """The names of ``queue``'s messages in ``folder``, oldest first."""
+        wanted = f"{queue}.msg"
+        return deque(sorted(name for name in os.listdir(folder)
+                            if not name.startswith(".")
+                            and name.partition(".")[2] == wanted))
 
     def basic_get(self, queue: str, no_ack: bool = False, **kwargs: Any) -> Any:
         message = super().basic_get(queue, no_ack=no_ack, **kwargs)
@@ -122,6 +147,18 @@ class Channel(filesystem.Channel):
             os.replace(path, Path(self.data_folder_in) / path.name)
         else:
             path.unlink(missing_ok=True)
+
+    def _restore(self, message: Any) -> None:
+        # Unacked messages of a channel that closes come back here. kombu would
+        # publish a copy through the exchange (to every queue bound to the
+        # routing key) and leave the in-flight file to be recovered later:
+        # a duplicate for this queue and a stray copy for the others.
+        path = self._inflight.pop(message.delivery_tag, None)
+        if path is not None:
+            try:
+                os.replace(path, Path(self.data_folder_in) / path.name)
+            except FileNotFoundError:
+                pass  # recovered by a consumer starting meanwhile
 
     def recover_inflight(self, queue: str) -> int:
         """Put back every message of ``queue`` that a dead consumer had taken."""

@@ -7,10 +7,13 @@ transaction, commits, and only then acks. A redelivered event whose id is
 already recorded is acked without calling the handler again.
 
 Messages already waiting (up to ``batch``) are handled together: one
-transaction, one commit, then every ack. A batch holds only what the broker
-has delivered, so a lone event is never held back waiting for company. If
-anything in a batch fails, the whole transaction is rolled back and each
-message is handled on its own, with the usual retry and dead-letter rules.
+transaction, one look-up of their ids in ``processed_events``, one insert of
+the new ones, one commit, then every ack. A batch holds only what the broker
+has delivered, so a lone event is never held back waiting for company. A
+consumer that can do a batch's work at once (the audit log's chain) passes a
+``batch_handler``; otherwise the handler runs once per event. If anything in
+a batch fails, the whole transaction is rolled back and each message is
+handled on its own, with the usual retry and dead-letter rules.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +37,13 @@ from berth.common.events.base import Envelope, InvalidEvent
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Session, Envelope], "dict[str, Any] | None"]
+#: (session, new envelopes in order) -> one summary per envelope, in order.
+BatchHandler = Callable[[Session, list[Envelope]],
+                        "Sequence[dict[str, Any] | None]"]
 MAX_ATTEMPTS = 8
+#: Event ids per ``processed_events`` look-up (bound values stay far under
+#: SQLite's and MariaDB's limits).
+LOOKUP_CHUNK = 500
 
 
 class Transient(Exception):
@@ -56,10 +65,12 @@ class ConsumerWorker:
 
     def __init__(self, *, bus: Bus, name: str, handler: Handler,
                  factory: sessionmaker[Session], processed: Table,
-                 prefetch: int = 16, batch: int = 16) -> None:
+                 prefetch: int = 16, batch: int = 16,
+                 batch_handler: BatchHandler | None = None) -> None:
         self.bus = bus
         self.name = name
         self.handler = handler
+        self.batch_handler = batch_handler
         self.factory = factory
         self.processed = processed
         self.prefetch = prefetch
@@ -114,32 +125,59 @@ class ConsumerWorker:
         outcomes: list[str] = []
         with self.factory() as session:
             try:
+                seen = self._seen_many(session, (env.id for env in envelopes))
+                fresh: list[Envelope] = []
                 for env in envelopes:
-                    if self._seen(session, env.id):
+                    if env.id in seen:  # recorded before, or earlier in the batch
                         outcomes.append(DUPLICATE)
                         continue
-                    summary = self.handler(session, env)
-                    session.execute(insert(self.processed).values(
-                        consumer=self.name, event_id=env.id, summary=summary,
-                        processed_at=datetime.now(UTC).replace(tzinfo=None)))
+                    seen.add(env.id)
+                    fresh.append(env)
                     outcomes.append(PROCESSED)
+                if fresh:
+                    self._handle_fresh(session, fresh)
                 session.commit()
             except Exception as exc:  # noqa: BLE001 - each message on its own instead
                 session.rollback()
                 log.info("batch_split", consumer=self.name, size=len(bodies),
                          error=f"{type(exc).__name__}: {str(exc)[:200]}")
                 return [self.handle_body(body) for body in bodies]
-        for env, outcome in zip(envelopes, outcomes, strict=True):
+        for env in envelopes:
             self._attempts.pop(env.id, None)
-            log.info("event_processed" if outcome == PROCESSED else "event_duplicate",
-                     consumer=self.name, event_id=env.id, event_type=env.type)
+        processed = outcomes.count(PROCESSED)
+        log.info("events_processed", consumer=self.name, processed=processed,
+                 duplicates=len(outcomes) - processed,
+                 first_event_id=envelopes[0].id, last_event_id=envelopes[-1].id)
         return outcomes
+
+    def _handle_fresh(self, session: Session, fresh: list[Envelope]) -> None:
+        if self.batch_handler is not None:
+            summaries = self.batch_handler(session, fresh)
+            if len(summaries) != len(fresh):
+                raise TypeError(f"batch handler of {self.name} returned "
+                                f"{len(summaries)} summaries for {len(fresh)} events")
+        else:
+            summaries = [self.handler(session, env) for env in fresh]
+        now = datetime.now(UTC).replace(tzinfo=None)
+        session.execute(insert(self.processed), [
+            {"consumer": self.name, "event_id": env.id, "summary": summary,
+             "processed_at": now}
+            for env, summary in zip(fresh, summaries, strict=True)])
 
     def _seen(self, session: Session, event_id: str) -> bool:
         found = session.scalar(select(self.processed.c.id).where(
             self.processed.c.consumer == self.name,
             self.processed.c.event_id == event_id))
         return found is not None
+
+    def _seen_many(self, session: Session, event_ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(event_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            found.update(session.scalars(select(self.processed.c.event_id).where(
+                self.processed.c.consumer == self.name,
+                self.processed.c.event_id.in_(wanted[start:start + LOOKUP_CHUNK]))))
+        return found
 
     def _retry(self, body: Any, env: Envelope, exc: Exception) -> str:
         attempts = self._attempts.get(env.id, 0) + 1
