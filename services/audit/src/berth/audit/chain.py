@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -31,9 +32,15 @@ def timestamp(value: datetime) -> str:
 
 def canonical(record: AuditRecord) -> bytes:
     """The bytes a record's hash covers."""
+    return canonical_fields({name: getattr(record, name) for name in HASHED_FIELDS})
+
+
+def canonical_fields(values: Mapping[str, Any]) -> bytes:
+    """The bytes the hash of a record with these column values covers (the
+    recorder hashes a batch's rows before any of them is an ORM object)."""
     fields: dict[str, Any] = {}
     for name in HASHED_FIELDS:
-        value = getattr(record, name)
+        value = values[name]
         fields[name] = timestamp(value) if isinstance(value, datetime) else value
     return json.dumps(fields, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode()
@@ -42,6 +49,11 @@ def canonical(record: AuditRecord) -> bytes:
 def record_hash(record: AuditRecord) -> str:
     """SHA-256 (hex) of the record's canonical form."""
     return hashlib.sha256(canonical(record)).hexdigest()
+
+
+def fields_hash(values: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical form of a record's column values."""
+    return hashlib.sha256(canonical_fields(values)).hexdigest()
 
 
 def anchor_mac(key: bytes, seq: int, last_hash: str, pruned: int) -> str:

@@ -1,7 +1,12 @@
-"""The bus consumer: every event on queue ``berth.audit`` becomes one record."""
+"""The bus consumer: every event on queue ``berth.audit`` becomes one record.
+
+A batch of events is appended at once (:func:`append_many`): one chain lock,
+one look-up of the ids, one insert, one log line.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -11,47 +16,73 @@ from sqlalchemy.orm import Session
 from berth.audit import metrics
 from berth.audit.forwarding import SyslogForwarder
 from berth.audit.models import AuditRecord
-from berth.audit.services.recorder import append
+from berth.audit.services.recorder import append_many
 from berth.common.db import after_commit
 from berth.common.events.base import Envelope
 
 log = structlog.get_logger(__name__)
 
 CONSUMER = "audit"
-Handler = Callable[[Session, Envelope], dict[str, Any]]
+Summary = dict[str, Any]
+Handler = Callable[[Session, Envelope], Summary]
+BatchHandler = Callable[[Session, list[Envelope]], list[Summary]]
 
 
-def _write(session: Session, env: Envelope) -> tuple[dict[str, Any],
-                                                     AuditRecord | None]:
-    record = append(session, env)
-    if record is None:
-        metrics.DUPLICATES.inc()
-        return {"duplicate": True}, None
-    metrics.RECORDS_WRITTEN.labels(metrics.group_of(record.action)).inc()
-    lag = (record.recorded_at - record.occurred_at).total_seconds()
-    metrics.LAG.observe(max(lag, 0.0))
-    log.info("audit_record_written", record_id=record.id, action=record.action,
-             event_type=env.type)
-    return {"record_id": record.id, "action": record.action}, record
+def _write(session: Session, envelopes: list[Envelope]
+           ) -> tuple[list[Summary], list[AuditRecord]]:
+    records = append_many(session, envelopes)
+    summaries: list[Summary] = []
+    written: list[AuditRecord] = []
+    groups: Counter[str] = Counter()
+    for record in records:
+        if record is None:
+            summaries.append({"duplicate": True})
+            continue
+        written.append(record)
+        summaries.append({"record_id": record.id, "action": record.action})
+        groups[metrics.group_of(record.action)] += 1
+        lag = (record.recorded_at - record.occurred_at).total_seconds()
+        metrics.LAG.observe(max(lag, 0.0))
+    if len(written) < len(records):
+        metrics.DUPLICATES.inc(len(records) - len(written))
+    for group, count in groups.items():
+        metrics.RECORDS_WRITTEN.labels(group).inc(count)
+    if written:
+        log.info("audit_records_written", count=len(written),
+                 first_record_id=written[0].id, last_record_id=written[-1].id)
+    return summaries, written
 
 
-def record_event(session: Session, env: Envelope) -> dict[str, Any]:
+def record_event(session: Session, env: Envelope) -> Summary:
     """ConsumerWorker handler: append ``env``; the runner commits and acks."""
-    return _write(session, env)[0]
+    return _write(session, [env])[0][0]
+
+
+def make_batch_handler(forwarder: SyslogForwarder | None = None) -> BatchHandler:
+    """The consumer's batch handler, forwarding each new record once it is
+    committed."""
+
+    def handle(session: Session, envelopes: list[Envelope]) -> list[Summary]:
+        summaries, written = _write(session, envelopes)
+        if forwarder is not None and written:
+            sent = written
+
+            def forward() -> None:
+                for record in sent:
+                    forwarder.send(record)
+
+            after_commit(session, forward)
+        return summaries
+
+    return handle
 
 
 def make_handler(forwarder: SyslogForwarder | None = None) -> Handler:
-    """The consumer's handler, forwarding each new record once it is committed."""
+    """The consumer's handler for one event (a batch that failed is retried
+    one event at a time)."""
+    batch = make_batch_handler(forwarder)
 
-    def handle(session: Session, env: Envelope) -> dict[str, Any]:
-        summary, record = _write(session, env)
-        if forwarder is not None and record is not None:
-            sent = record
-
-            def forward() -> None:
-                forwarder.send(sent)
-
-            after_commit(session, forward)
-        return summary
+    def handle(session: Session, env: Envelope) -> Summary:
+        return batch(session, [env])[0]
 
     return handle

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from berth.audit import metrics
 from berth.audit.config import AuditConfig
-from berth.audit.consumers import CONSUMER, make_handler
+from berth.audit.consumers import CONSUMER, make_batch_handler, make_handler
 from berth.audit.forwarding import SyslogForwarder
 from berth.audit.keys import anchor_key
 from berth.audit.models import OUTBOX, PROCESSED
@@ -46,11 +46,19 @@ def retention_tick(factory: sessionmaker[Session], config: AuditConfig, key: byt
     return tick
 
 
+# The audit queue receives every event, and a batch costs one chain lock and
+# one insert whatever its size: take up to this many at once. The prefetch
+# bounds what a worker holds unacknowledged (and what a crash redelivers).
+BATCH = 256
+
+
 def make_worker(bus: Bus, factory: sessionmaker[Session],
                 forwarder: SyslogForwarder | None = None) -> ConsumerWorker:
     """The consumer of queue ``berth.audit`` (bound to every event type)."""
     return ConsumerWorker(bus=bus, name=CONSUMER, handler=make_handler(forwarder),
-                          factory=factory, processed=PROCESSED)
+                          batch_handler=make_batch_handler(forwarder),
+                          factory=factory, processed=PROCESSED,
+                          prefetch=BATCH, batch=BATCH)
 
 
 def run(config: AuditConfig, stop: threading.Event) -> None:

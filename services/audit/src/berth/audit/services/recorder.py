@@ -4,7 +4,12 @@ Writers serialise on the chain-head row: ``SELECT ... FOR UPDATE`` on MySQL;
 on SQLite a no-op ``UPDATE`` first, so the database's single write lock is
 held before the head is read whatever the transaction mode (a plain read
 first could see a stale head and fork the chain). Under that lock the event
-id is looked up again, so a redelivery racing its first delivery adds nothing.
+ids are looked up again, so a redelivery racing its first delivery adds
+nothing.
+
+A batch (a consumer's, or a bulk load) costs one lock, one look-up of all its
+event ids and one multi-row insert: its records are chained in memory from
+the locked head, exactly as one-by-one appends would chain them.
 """
 
 from __future__ import annotations
@@ -12,14 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from berth.audit.actions import map_event
-from berth.audit.chain import record_hash
+from berth.audit.chain import fields_hash
 from berth.audit.models import (
     CHAIN_HEAD_ID,
     GENESIS_HASH,
@@ -117,15 +123,28 @@ def stored_event_id(event_id: str) -> str:
     return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def append(session: Session, env: Envelope) -> AuditRecord | None:
-    """Add ``env`` to the chain; None when its event id is already recorded."""
-    event_id = stored_event_id(env.id)
-    head = lock_head(session)
-    existing = select(AuditRecord.id).where(AuditRecord.event_id == event_id)
-    if session.get_bind().dialect.name != "sqlite":
-        existing = existing.with_for_update()  # a locking read sees the latest
-    if session.scalar(existing) is not None:
-        return None
+# Ids per look-up: well under SQLite's and MariaDB's limits on bound values.
+LOOKUP_CHUNK = 500
+
+
+def recorded_ids(session: Session, event_ids: Iterable[str]) -> set[str]:
+    """Which of ``event_ids`` (stored form) are already in the log.
+
+    Called with the chain lock held; on MySQL the read locks, so it sees rows
+    committed after this transaction's snapshot was taken."""
+    wanted = sorted(set(event_ids))
+    locking = session.get_bind().dialect.name != "sqlite"
+    found: set[str] = set()
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        query = select(AuditRecord.event_id).where(
+            AuditRecord.event_id.in_(wanted[start:start + LOOKUP_CHUNK]))
+        if locking:
+            query = query.with_for_update()
+        found.update(session.scalars(query))
+    return found
+
+
+def _row(env: Envelope, event_id: str, seq: int, prev_hash: str) -> dict[str, Any]:
     mapped = map_event(env.type, env.data)
     actor = env.actor or {}
     actor_id = actor.get("id")
@@ -134,33 +153,69 @@ def append(session: Session, env: Envelope) -> AuditRecord | None:
     if actor_id is None and actor_name == "system" and mapped.actor_name:
         actor_name, actor_address = mapped.actor_name, mapped.actor_address
     request_id = env.data.get("request_id") or actor.get("request_id")
-    record = AuditRecord(
-        id=head.last_seq + 1,
-        event_id=event_id,
-        event_type=_cut("event_type", env.type),
-        action=_cut("action", mapped.action),
-        occurred_at=parse_time(env.occurred_at),
-        recorded_at=utcnow(),
-        actor_id=int(actor_id) if isinstance(actor_id, int | str) and str(
+    row: dict[str, Any] = {
+        "id": seq,
+        "event_id": event_id,
+        "event_type": _cut("event_type", env.type),
+        "action": _cut("action", mapped.action),
+        "occurred_at": parse_time(env.occurred_at),
+        "recorded_at": utcnow(),
+        "actor_id": int(actor_id) if isinstance(actor_id, int | str) and str(
             actor_id).isdigit() else None,
-        actor_name=_cut("actor_name", actor_name),
-        actor_address=_cut("actor_address", actor_address or mapped.actor_address),
-        target_type=_cut("target_type", mapped.target_type),
-        target_id=_cut("target_id", mapped.target_id),
-        target_name=_cut("target_name", mapped.target_name),
-        namespace=_cut("namespace", mapped.namespace),
-        repository=_cut("repository", mapped.repository),
-        registry_name=_cut("registry_name", mapped.registry),
-        details=_json_safe(mapped.details),
-        request_id=_cut("request_id", request_id),
-        correlation_id=_cut("correlation_id", env.correlation_id),
-        producer=_cut("producer", env.producer) or "",
-        prev_hash=head.last_hash,
-    )
-    record.hash = record_hash(record)
-    session.add(record)
-    head.last_seq = record.id
-    head.last_hash = record.hash
-    head.updated_at = record.recorded_at
+        "actor_name": _cut("actor_name", actor_name),
+        "actor_address": _cut("actor_address", actor_address or mapped.actor_address),
+        "target_type": _cut("target_type", mapped.target_type),
+        "target_id": _cut("target_id", mapped.target_id),
+        "target_name": _cut("target_name", mapped.target_name),
+        "namespace": _cut("namespace", mapped.namespace),
+        "repository": _cut("repository", mapped.repository),
+        "registry_name": _cut("registry_name", mapped.registry),
+        "details": _json_safe(mapped.details),
+        "request_id": _cut("request_id", request_id),
+        "correlation_id": _cut("correlation_id", env.correlation_id),
+        "producer": _cut("producer", env.producer) or "",
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = fields_hash(row)
+    return row
+
+
+def append_many(session: Session, envelopes: Sequence[Envelope]
+                ) -> list[AuditRecord | None]:
+    """Add each of ``envelopes`` to the chain, in order.
+
+    One entry per envelope: its record, or None when its event id is already
+    recorded (or came earlier in ``envelopes``). The records returned are not
+    attached to ``session``; the rows are inserted, and the head moved, when
+    this returns."""
+    if not envelopes:
+        return []
+    event_ids = [stored_event_id(env.id) for env in envelopes]
+    head = lock_head(session)
+    taken = recorded_ids(session, event_ids)
+    seq, last_hash = head.last_seq, head.last_hash
+    rows: list[dict[str, Any]] = []
+    placed: list[int | None] = []
+    for env, event_id in zip(envelopes, event_ids, strict=True):
+        if event_id in taken:
+            placed.append(None)
+            continue
+        taken.add(event_id)
+        row = _row(env, event_id, seq + 1, last_hash)
+        seq, last_hash = row["id"], row["hash"]
+        placed.append(len(rows))
+        rows.append(row)
+    if not rows:
+        return [None] * len(envelopes)
+    session.execute(insert(AuditRecord), rows)
+    head.last_seq = seq
+    head.last_hash = last_hash
+    head.updated_at = rows[-1]["recorded_at"]
     session.flush()
-    return record
+    records = [AuditRecord(**row) for row in rows]
+    return [None if index is None else records[index] for index in placed]
+
+
+def append(session: Session, env: Envelope) -> AuditRecord | None:
+    """Add ``env`` to the chain; None when its event id is already recorded."""
+    return append_many(session, [env])[0]
