@@ -1,15 +1,17 @@
 """Grows the catalog's tables straight through its own models (bulk inserts).
 
 Twenty public team namespaces hold the repositories round-robin, each with a
-fixed number of tags; ``grow`` adds repositories up to a new total, so one
-seeding serves several sizes in turn.
+fixed number of tags and the rows of the name index search reads; ``grow``
+adds repositories up to a new total, so one seeding serves several sizes in
+turn.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import bindparam, create_engine, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 NAMESPACES = 20
@@ -50,7 +52,13 @@ class CatalogSeeder:
 
     def grow(self, total: int) -> None:
         """Add repositories (and their tags) until there are ``total``."""
-        from berth.catalog.models import Repository, Tag
+        from berth.catalog.models import (
+            Namespace,
+            Repository,
+            RepositoryNameSuffix,
+            Tag,
+        )
+        from berth.catalog.services import name_index
 
         if not self.namespace_ids:
             self._namespaces()
@@ -72,6 +80,18 @@ class CatalogSeeder:
                         for t in range(self.tags_per_repo)]
                 for start in range(0, len(tags), CHUNK):
                     conn.execute(insert(Tag.__table__), tags[start:start + CHUNK])
+                # What the catalog keeps beside each repository it creates.
+                added = Counter(r["namespace_id"] for r in repos)
+                conn.execute(update(Namespace.__table__)
+                             .where(Namespace.id == bindparam("ns"))
+                             .values(repositories_count=Namespace.repositories_count
+                                     + bindparam("added")),
+                             [{"ns": ns, "added": n} for ns, n in added.items()])
+                suffixes = [row for i, r in enumerate(repos)
+                            for row in name_index.rows(first + i, r["name"])]
+                for start in range(0, len(suffixes), CHUNK):
+                    conn.execute(insert(RepositoryNameSuffix.__table__),
+                                 suffixes[start:start + CHUNK])
             self.count = upto
 
     def sample(self) -> tuple[int, int]:

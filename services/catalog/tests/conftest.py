@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from berth.catalog.app import create_app
-from berth.catalog.runtime import default_registry_spec
 from berth.catalog.config import CatalogConfig
 from berth.catalog.consumers import CONSUMER, make_handler
 from berth.catalog.models import PROCESSED, Base
+from berth.catalog.runtime import default_registry_spec
 from berth.catalog.services.registries import ensure_registry
 from berth.catalog.services.registry_ops import ManifestGone, RegistryDown
 from berth.catalog.services.users import ensure_user_everywhere, upsert_user

@@ -7,10 +7,10 @@ import threading
 from pathlib import Path
 
 import structlog
-from berth.catalog.runtime import catalog_runtime, default_registry_spec, knobs_of
 from berth.catalog.config import CatalogConfig
 from berth.catalog.consumers import CONSUMER, make_handler
 from berth.catalog.models import PROCESSED
+from berth.catalog.runtime import catalog_runtime, default_registry_spec, knobs_of
 from berth.catalog.services.registries import ensure_registry
 from berth.common.config import load
 from berth.common.consumer import ConsumerWorker, stop_on_signals

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import structlog
 from berth.catalog.config import CatalogConfig
-from berth.catalog.runtime import catalog_runtime, default_registry_spec, knobs_of
 from berth.catalog.models import Base
 from berth.catalog.policy import Knobs
+from berth.catalog.runtime import catalog_runtime, default_registry_spec, knobs_of
 from berth.catalog.services.directory import TokenDirectory, UserLookup
 from berth.catalog.services.registries import ensure_registry
 from berth.catalog.services.registry_ops import (

@@ -29,6 +29,8 @@ REQUEST_METHODS = ("GET", "POST")
 CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
 WEBHOOK_EVENTS = ("push", "delete", "pull")
 ROLES = ("viewer", "contributor", "owner")
+# Longer queries find their candidates by their first SUFFIX_LENGTH characters.
+SUFFIX_LENGTH = 64
 
 
 def utcnow() -> datetime:
@@ -113,6 +115,10 @@ class Namespace(Timestamps, Base):
     personal: Mapped[bool] = mapped_column(default=False)
     owner_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # Kept by services.repository_count where repositories come and go:
+    # counting 100,000 repositories for a list's total takes longer than the
+    # list itself.
+    repositories_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     registry_ref: Mapped[Registry] = relationship()
     team: Mapped[Team] = relationship()
@@ -127,7 +133,10 @@ class Namespace(Timestamps, Base):
 
 class Repository(Timestamps, Base):
     __tablename__ = "repositories"
-    __table_args__ = (UniqueConstraint("namespace_id", "name"),)
+    # Lists are sorted by name by default: the name index serves a page
+    # without sorting every repository.
+    __table_args__ = (UniqueConstraint("namespace_id", "name"),
+                      Index("ix_repositories_name", "name"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     namespace_id: Mapped[int] = mapped_column(
@@ -142,6 +151,22 @@ class Repository(Timestamps, Base):
         """``namespace/name``, or ``name`` in the global namespace."""
         ns = self.namespace
         return self.name if ns.is_global else f"{ns.name}/{self.name}"
+
+
+class RepositoryNameSuffix(Base):
+    """Every suffix of a repository's name (its first SUFFIX_LENGTH characters).
+
+    A substring of the name is a prefix of one of its suffixes, so search
+    finds names containing a query with an index range instead of a scan.
+    """
+
+    __tablename__ = "repository_name_suffixes"
+    __table_args__ = (Index("ix_repository_name_suffixes_repository_id",
+                            "repository_id"),)
+
+    suffix: Mapped[str] = mapped_column(String(SUFFIX_LENGTH), primary_key=True)
+    repository_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True)
 
 
 class Tag(Timestamps, Base):

@@ -43,11 +43,16 @@ def unknown(name: str) -> NamespaceFacts:
     return NamespaceFacts(name=name, exists=False)
 
 
+def sees_every_namespace(subject: Subject) -> bool:
+    """Whether ``subject`` may pull from every namespace (admins, the service)."""
+    return subject.kind == "service" or (subject.admin and subject.enabled
+                                         and not subject.anonymous)
+
+
 def visible_namespaces(session: Session, subject: Subject,
                        knobs: Knobs) -> ColumnElement[bool]:
     """A WHERE clause: namespaces ``subject`` may see (the pull rule, in SQL)."""
-    if subject.kind == "service" or (subject.admin and subject.enabled
-                                     and not subject.anonymous):
+    if sees_every_namespace(subject):
         return true()
     if subject.anonymous:
         if not knobs.anonymous_browsing:

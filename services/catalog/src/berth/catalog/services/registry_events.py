@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import structlog
 from berth.catalog import names
 from berth.catalog.models import Namespace, Registry, Repository, Tag, Team, User
+from berth.catalog.services import name_index, repository_count
 from berth.catalog.services.context import Ctx, insert_or_get
 from berth.catalog.services.registries import by_service, ensure_global
 from berth.common.events import catalog as ev
@@ -75,8 +76,13 @@ def _repository(ctx: Ctx, registry: Registry, full_name: str,
 
     repo = find()
     if repo is None and create:
-        repo = insert_or_get(ctx.session, Repository(namespace_id=ns.id, name=name),
-                             find)
+        repository_count.add(ctx.session, ns.id, 1)  # first: see repository_count
+        created = Repository(namespace_id=ns.id, name=name)
+        repo = insert_or_get(ctx.session, created, find)
+        if repo is created:
+            name_index.index_names(ctx.session, [(repo.id, repo.name)])
+        else:  # a concurrent writer added it (and counted and indexed it)
+            repository_count.add(ctx.session, ns.id, -1)
         ctx.emit(ev.RepositoryCreated(entity_id=repo.id, name=name, namespace=ns.name,
                                       repository=full_name, registry=registry.service))
     return repo
@@ -175,6 +181,7 @@ def _remove_tags(ctx: Ctx, registry: Registry, repo: Repository,
                                       repository=repo.full_name,
                                       registry=registry.service,
                                       details={"origin": "registry"}))
+        repository_count.add(ctx.session, repo.namespace_id, -1)
         ctx.session.delete(repo)
         ctx.session.flush()
     return len(tags)
