@@ -8,7 +8,7 @@ from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -110,6 +110,20 @@ def read_mostly(session: Session, work: Callable[[], T]) -> T:
     token = set_write_intent(True)
     try:
         return work()
+    finally:
+        reset_write_intent(token)
+
+
+@contextmanager
+def read_only_connection(engine: Engine) -> Iterator[Connection]:
+    """A pooled connection for reads only (rolled back when returned).
+
+    On SQLite its reads begin a deferred transaction, so they neither wait for
+    nor take the write lock."""
+    token = set_write_intent(False)
+    try:
+        with engine.connect() as conn:
+            yield conn
     finally:
         reset_write_intent(token)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from berth.common.auth import Principal, current_principal, require_user
-from berth.common.db import get_session, read_mostly
+from berth.common.db import get_session, read_mostly, read_only_connection
 from berth.common.errors import (
     AppError,
     Denied,
@@ -52,12 +52,17 @@ def login(username: str, secret: str, *, client: str, address: str | None = None
     (throttling, events) even though the request then fails.
 
     The steady state (an application token used within the last minute, a
-    cached password) only reads, so it runs without SQLite's write lock: on
-    the embedded database, concurrent ``/v2/token`` requests do not queue
-    behind each other. A login that does write is run again as a writer if
-    another process wrote first."""
+    cached password) is one read on a plain connection, without SQLite's write
+    lock or an ORM session: on the embedded database, concurrent ``/v2/token``
+    requests do not queue behind each other. Anything else runs in a session;
+    a login that does write is run again as a writer if another process wrote
+    first."""
     svc = services()
     addr = client_address() if address is None else address
+    with read_only_connection(svc.runtime.engine) as conn:
+        known = svc.credentials.recognise(conn, username, secret, address=addr)
+    if known is not None:
+        return known
     with svc.runtime.sessions() as session:
 
         def attempt() -> Login | AppError:

@@ -8,7 +8,7 @@ fast hash lets every request look a token up with one indexed query.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from berth.common.errors import BadRequest, NotFound
 from berth.common.events.base import Actor
@@ -94,7 +94,13 @@ class ApplicationTokenService:
     def touch(self, token: ApplicationToken) -> bool:
         """Record use; True when it was written (not within TOUCH_INTERVAL)."""
         now = utcnow()
-        if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
+        if self.recently_used(token.last_used_at, now):
             return False
         token.last_used_at = now
         return True
+
+    @staticmethod
+    def recently_used(last_used_at: datetime | None, now: datetime | None = None) -> bool:
+        """True when a use at ``last_used_at`` needs no new touch yet."""
+        return last_used_at is not None \
+            and (now or utcnow()) - last_used_at < TOUCH_INTERVAL

@@ -24,11 +24,13 @@ from berth.common.outbox import Outbox
 from berth.token import metrics
 from berth.token.errors import AuthFailed, Throttled
 from berth.token.models import User, utcnow
+from berth.token.services import login_snapshot
 from berth.token.services.app_tokens import ApplicationTokenService
 from berth.token.services.directory import Directory
-from berth.token.services.passwords import Passwords, VerificationCache
-from berth.token.services.throttle import Throttle
+from berth.token.services.passwords import Passwords, VerificationCache, token_digest
+from berth.token.services.throttle import Throttle, account_key, address_key
 from berth.token.services.users import UserService, actor_of, updated_event
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 log = structlog.get_logger(__name__)
@@ -94,9 +96,44 @@ class CredentialService:
         metrics.LOGINS.labels("succeeded", login.method).inc()
         return login
 
+    def recognise(self, conn: Connection, username: str, secret: str, *,
+                  address: str = "") -> Login | None:
+        """The login when one read proves it needs no write; otherwise None, and
+        the caller runs :meth:`authenticate`.
+
+        It decides exactly as :meth:`authenticate` does on the same rows, and
+        answers only when that would succeed and write nothing: not throttled,
+        no failures to clear, an enabled user, and either a cached password or
+        an application token touched within ``TOUCH_INTERVAL``. Everything else
+        (failures, first use, slow hashes, LDAP) takes the full path."""
+        if not _plausible(username, secret):
+            return None
+        snapshot = login_snapshot.read(
+            conn, username=username, digest=token_digest(secret),
+            account_key=account_key(username),
+            address_key=address_key(address) if address else None)
+        if snapshot is None or not snapshot.user.enabled:
+            return None
+        try:
+            if self.throttle.decide(snapshot.account, snapshot.address):
+                return None  # failures to clear: a write
+        except (Throttled, AuthFailed):
+            return None  # refused: the full path records it
+        user = snapshot.user
+        if user.password_hash is not None and self.cache.hit(
+                user.id, secret, user.password_hash, user.password_changed_at):
+            metrics.PASSWORD_CACHE.labels("hit").inc()
+            method = "password"
+        elif snapshot.token_id is not None \
+                and self.tokens.recently_used(snapshot.token_last_used_at):
+            method = "application_token"
+        else:
+            return None
+        metrics.LOGINS.labels("succeeded", method).inc()
+        return Login(user=user, method=method, cached=True)
+
     def _verify(self, session: Session, username: str, secret: str) -> Login:
-        if not username or not secret or len(secret) > MAX_SECRET \
-                or len(username) > 255:
+        if not _plausible(username, secret):
             raise AuthFailed("bad_credentials")
         user = self.users.by_username(session, username)
         # A cached password is the cheapest check (no query), so it goes first.
@@ -184,3 +221,8 @@ class CredentialService:
             username=username[:255], reason=reason, client=client,
             address=address or None), actor=Actor(name=username[:255] or "anonymous",
                                                   address=address or None))
+
+
+def _plausible(username: str, secret: str) -> bool:
+    return bool(username and secret) and len(secret) <= MAX_SECRET \
+        and len(username) <= 255

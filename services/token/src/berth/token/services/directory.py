@@ -88,7 +88,11 @@ class LdapDirectory:
 
     def authenticate(self, username: str, password: str) -> DirectoryEntry | None:
         """Search for ``username`` and bind as the entry with ``password``."""
-        from ldap3.core.exceptions import LDAPBindError, LDAPException, LDAPSASLPrepError
+        from ldap3.core.exceptions import (
+            LDAPBindError,
+            LDAPException,
+            LDAPSASLPrepError,
+        )
 
         if not username or not password:
             return None

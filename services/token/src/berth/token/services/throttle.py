@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from berth.token.errors import AuthFailed, Throttled
 from berth.token.models import LoginThrottle, utcnow
@@ -31,6 +32,19 @@ def account_key(username: str) -> str:
 def address_key(address: str) -> str:
     """Throttle key of a client address."""
     return "address:" + address[:255]
+
+
+class ThrottleCounts(Protocol):
+    """The counters of one throttle key (a LoginThrottle row, or a copy of one)."""
+
+    @property
+    def failures(self) -> int: ...
+    @property
+    def window_started_at(self) -> datetime: ...
+    @property
+    def window_failures(self) -> int: ...
+    @property
+    def locked_until(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -53,24 +67,31 @@ class Throttle:
     def check(self, session: Session, username: str, address: str,
               now: datetime | None = None) -> bool:
         """Raise Throttled or AuthFailed("locked"); True if the account has failures."""
-        now = now or utcnow()
         keys = [account_key(username)] + ([address_key(address)] if address else [])
         rows = {r.key: r for r in session.scalars(
             select(LoginThrottle).where(LoginThrottle.key.in_(keys)))}
+        return self.decide(rows.get(keys[0]),
+                           rows.get(keys[1]) if address else None, now)
+
+    def decide(self, account: ThrottleCounts | None, address: ThrottleCounts | None,
+               now: datetime | None = None) -> bool:
+        """:meth:`check` on rows already read (None: no row): raise Throttled or
+        AuthFailed("locked"); True if the account has failures."""
+        now = now or utcnow()
         window = timedelta(seconds=self.policy.window)
-        addr = rows.get(keys[1]) if address else None
-        if addr is not None and addr.window_failures >= self.policy.address_attempts \
-                and now - addr.window_started_at < window:
-            raise Throttled(_seconds(addr.window_started_at + window - now), "address")
-        acct = rows.get(keys[0])
-        if acct is None:
+        if address is not None \
+                and address.window_failures >= self.policy.address_attempts \
+                and now - address.window_started_at < window:
+            raise Throttled(_seconds(address.window_started_at + window - now), "address")
+        if account is None:
             return False
-        if acct.locked_until is not None and acct.locked_until > now:
+        if account.locked_until is not None and account.locked_until > now:
             raise AuthFailed("locked")
-        if acct.window_failures >= self.policy.account_attempts \
-                and now - acct.window_started_at < window:
-            raise Throttled(_seconds(acct.window_started_at + window - now), "account")
-        return acct.failures > 0 or acct.locked_until is not None
+        if account.window_failures >= self.policy.account_attempts \
+                and now - account.window_started_at < window:
+            raise Throttled(_seconds(account.window_started_at + window - now),
+                            "account")
+        return account.failures > 0 or account.locked_until is not None
 
     def record_failure(self, session: Session, username: str, address: str,
                        now: datetime | None = None) -> datetime | None:

@@ -1,0 +1,94 @@
+"""Everything a login reads, in one statement: the user by name, the
+application token by digest (if it is that user's), and the throttle counters
+of the account and of the client address.
+
+The steady state of ``/v2/token`` (a token used within the last minute, a
+cached password) then costs one indexed query and no ORM work; see
+:meth:`berth.token.services.credentials.CredentialService.recognise`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from berth.token.models import ApplicationToken, LoginThrottle, User
+from sqlalchemy import Connection, bindparam, select
+
+_USERS = User.__table__
+_TOKENS = ApplicationToken.__table__.alias("token")
+_ACCOUNT = LoginThrottle.__table__.alias("account")
+_ADDRESS = LoginThrottle.__table__.alias("address")
+_THROTTLE_COLUMNS = ("failures", "window_started_at", "window_failures", "locked_until")
+
+# Built once: SQLAlchemy memoises a statement's cache key, so executing the same
+# object again skips building and compiling it.
+_STATEMENT = (
+    select(*_USERS.c,
+           _TOKENS.c.id.label("token_id"),
+           _TOKENS.c.last_used_at.label("token_last_used_at"),
+           *(_ACCOUNT.c[name].label(f"account_{name}") for name in _THROTTLE_COLUMNS),
+           _ACCOUNT.c.id.label("account_row"),
+           *(_ADDRESS.c[name].label(f"address_{name}") for name in _THROTTLE_COLUMNS),
+           _ADDRESS.c.id.label("address_row"))
+    .select_from(
+        _USERS
+        .outerjoin(_TOKENS, (_TOKENS.c.user_id == _USERS.c.id)
+                   & (_TOKENS.c.token_hash == bindparam("digest")))
+        .outerjoin(_ACCOUNT, _ACCOUNT.c.key == bindparam("account_key"))
+        .outerjoin(_ADDRESS, _ADDRESS.c.key == bindparam("address_key")))
+    .where(_USERS.c.username == bindparam("username"))
+    .limit(1)
+)
+_USER_COLUMNS = tuple(c.key for c in _USERS.c)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A copy of one throttle row's counters."""
+
+    failures: int
+    window_started_at: datetime
+    window_failures: int
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class LoginSnapshot:
+    """What :func:`read` found; ``user`` is a detached copy of the row."""
+
+    user: User
+    token_id: int | None
+    token_last_used_at: datetime | None
+    account: Counts | None
+    address: Counts | None
+
+
+def read(conn: Connection, *, username: str, digest: str, account_key: str,
+         address_key: str | None) -> LoginSnapshot | None:
+    """The snapshot of ``username``'s login, or None when no such user exists.
+
+    ``address_key`` None reads no address row (a login without an address)."""
+    row = conn.execute(_STATEMENT, {
+        "username": username, "digest": digest, "account_key": account_key,
+        "address_key": address_key}).first()
+    if row is None:
+        return None
+    values = row._mapping
+    return LoginSnapshot(
+        user=_detached_user(values),
+        token_id=values["token_id"], token_last_used_at=values["token_last_used_at"],
+        account=_counts(values, "account"), address=_counts(values, "address"))
+
+
+def _detached_user(values: Any) -> User:
+    # Never added to a session: the callers read it (the principal, the id a
+    # refresh token is bound to) and write nothing through it.
+    return User(**{key: values[key] for key in _USER_COLUMNS})
+
+
+def _counts(values: Any, prefix: str) -> Counts | None:
+    if values[f"{prefix}_row"] is None:
+        return None
+    return Counts(*(values[f"{prefix}_{name}"] for name in _THROTTLE_COLUMNS))
