@@ -11,7 +11,6 @@ import time
 from types import FrameType
 
 import requests
-
 from berth.devstack.generate import generate
 from berth.devstack.layout import Stack, service_env
 
