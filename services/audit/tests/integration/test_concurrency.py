@@ -66,3 +66,43 @@ def test_concurrent_appends_keep_one_chain(
         ids = list(s.scalars(select(AuditRecord.id).order_by(AuditRecord.id)))
         assert ids == list(range(1, 41))
         assert verify_chain(s, b"k").intact
+
+
+def test_concurrent_batches_keep_one_chain(
+        shared_sessions: sessionmaker[Session],
+        make_envelope: Callable[..., Any]) -> None:
+    from berth.audit.services.recorder import append_many
+
+    envelopes = [make_envelope("catalog.team.created", {"entity_id": i, "name": f"t{i}"})
+                 for i in range(60)]
+    errors: list[BaseException] = []
+
+    def writer(offset: int) -> None:
+        # Every writer sends every event in batches of 8, each starting at a
+        # different place: batches overlap, and each races its redeliveries.
+        rotated = envelopes[offset:] + envelopes[:offset]
+        for start in range(0, len(rotated), 8):
+            batch = rotated[start:start + 8]
+            for _attempt in range(30):
+                try:
+                    with shared_sessions() as session:
+                        append_many(session, batch)
+                        session.commit()
+                    break
+                except (IntegrityError, OperationalError):
+                    continue   # the consumer splits the batch and retries
+            else:
+                errors.append(RuntimeError(f"gave up on a batch at {start}"))
+
+    threads = [threading.Thread(target=writer, args=(n * 13,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    assert not errors
+    with shared_sessions() as s:
+        ids = list(s.scalars(select(AuditRecord.id).order_by(AuditRecord.id)))
+        assert ids == list(range(1, 61))
+        stored = set(s.scalars(select(AuditRecord.event_id)))
+        assert stored == {e.id for e in envelopes}
+        assert verify_chain(s, b"k").intact

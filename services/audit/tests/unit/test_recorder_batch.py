@@ -16,7 +16,7 @@ from berth.audit.chain import fields_hash, record_hash
 from berth.audit.consumers import make_batch_handler
 from berth.audit.models import GENESIS_HASH, PROCESSED, AuditRecord, ChainHead
 from berth.audit.services import recorder
-from berth.audit.services.recorder import append, append_many
+from berth.audit.services.recorder import append, append_many, append_rows
 from berth.audit.services.verification import verify_chain
 from berth.audit.worker import make_worker
 from berth.common.bus import Bus
@@ -228,3 +228,15 @@ def test_forwarding_waits_for_the_commit(
         handle(s, _teams(make_envelope, 3, start=10))
         s.commit()
     assert sent == [1, 2, 3]
+
+
+def test_rows_appended_are_the_rows_stored(
+        sessions: sessionmaker[Session], make_envelope: Callable[..., Any]) -> None:
+    envelopes = _teams(make_envelope, 3)
+    with sessions() as s:
+        rows = append_rows(s, [*envelopes, envelopes[0]])
+        s.commit()
+    assert rows[3] is None
+    stored = _stored(sessions)
+    assert [{c.key: getattr(r, c.key) for c in AuditRecord.__table__.columns}
+            for r in stored] == rows[:3]

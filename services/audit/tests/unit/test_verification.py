@@ -123,3 +123,26 @@ def test_row_slipped_in_beyond_the_head_is_reported(
         s.commit()
     assert _verify(sessions)["broken"] == {"id": 8, "reason": "unchained_record"}
 
+
+
+@pytest.mark.parametrize("value", [
+    "2026-11-29T12:00:00.000000", "2026-01-02T03:04:05.123456", "0999-12-31T23:59:59.5",
+    "0001-01-01T00:00:00", "9999-12-31T23:59:59.999999"])
+def test_timestamps_keep_the_one_hashed_form(value: str) -> None:
+    from datetime import datetime
+
+    from berth.audit.chain import timestamp
+
+    when = datetime.fromisoformat(value)
+    # The form every stored hash was computed with.
+    assert timestamp(when) == when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_a_long_chain_verifies_across_batches(record: Callable[..., Any],
+                                              sessions: sessionmaker[Session]) -> None:
+    for i in range(23):
+        record("catalog.team.created", {"entity_id": i, "name": f"t{i}"})
+    for batch in (1, 5, 23, 5000):
+        report = _verify(sessions, batch=batch)
+        assert report["intact"] and report["records"] == 23
+        assert (report["first_id"], report["last_id"]) == (1, 23)

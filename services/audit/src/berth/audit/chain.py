@@ -25,8 +25,16 @@ HASHED_FIELDS = (
 )
 
 
+# One encoder for every record: json.dumps would build a new one per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def timestamp(value: datetime) -> str:
     """A naive UTC datetime in the one text form hashed and shown (microseconds)."""
+    if value.year >= 1000 and value.tzinfo is None:
+        # The same text as the strftime below, at a third of its cost (a
+        # verification formats two per record).
+        return value.isoformat(timespec="microseconds") + "Z"
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -42,8 +50,7 @@ def canonical_fields(values: Mapping[str, Any]) -> bytes:
     for name in HASHED_FIELDS:
         value = values[name]
         fields[name] = timestamp(value) if isinstance(value, datetime) else value
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode()
+    return _ENCODER.encode(fields).encode()
 
 
 def record_hash(record: AuditRecord) -> str:

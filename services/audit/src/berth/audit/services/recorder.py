@@ -180,40 +180,46 @@ def _row(env: Envelope, event_id: str, seq: int, prev_hash: str) -> dict[str, An
     return row
 
 
-def append_many(session: Session, envelopes: Sequence[Envelope]
-                ) -> list[AuditRecord | None]:
-    """Add each of ``envelopes`` to the chain, in order.
-
-    One entry per envelope: its record, or None when its event id is already
-    recorded (or came earlier in ``envelopes``). The records returned are not
-    attached to ``session``; the rows are inserted, and the head moved, when
-    this returns."""
+def append_rows(session: Session, envelopes: Sequence[Envelope]
+                ) -> list[dict[str, Any] | None]:
+    """Add each of ``envelopes`` to the chain, in order; return the column
+    values of each new record, or None where the event id is already recorded
+    (or came earlier in ``envelopes``). The rows are inserted, and the head
+    moved, when this returns."""
     if not envelopes:
         return []
     event_ids = [stored_event_id(env.id) for env in envelopes]
     head = lock_head(session)
     taken = recorded_ids(session, event_ids)
     seq, last_hash = head.last_seq, head.last_hash
-    rows: list[dict[str, Any]] = []
-    placed: list[int | None] = []
+    rows: list[dict[str, Any] | None] = []
     for env, event_id in zip(envelopes, event_ids, strict=True):
         if event_id in taken:
-            placed.append(None)
+            rows.append(None)
             continue
         taken.add(event_id)
         row = _row(env, event_id, seq + 1, last_hash)
         seq, last_hash = row["id"], row["hash"]
-        placed.append(len(rows))
         rows.append(row)
-    if not rows:
-        return [None] * len(envelopes)
-    session.execute(insert(AuditRecord), rows)
+    new = [row for row in rows if row is not None]
+    if not new:
+        return rows
+    # A Core multi-row insert: the rows need no ORM bookkeeping (nothing in
+    # this session reads them back before the commit).
+    session.execute(insert(AuditRecord.__table__), new)
     head.last_seq = seq
     head.last_hash = last_hash
-    head.updated_at = rows[-1]["recorded_at"]
+    head.updated_at = new[-1]["recorded_at"]
     session.flush()
-    records = [AuditRecord(**row) for row in rows]
-    return [None if index is None else records[index] for index in placed]
+    return rows
+
+
+def append_many(session: Session, envelopes: Sequence[Envelope]
+                ) -> list[AuditRecord | None]:
+    """:func:`append_rows`, each new record as an :class:`AuditRecord` that is
+    not attached to ``session``."""
+    return [None if row is None else AuditRecord(**row)
+            for row in append_rows(session, envelopes)]
 
 
 def append(session: Session, env: Envelope) -> AuditRecord | None:

@@ -3,7 +3,9 @@
 The walk streams records in id order, in batches, starting from the newest
 retention anchor (whose MAC must check) or from the genesis hash, and stops at
 the first record that does not fit. The chain head must match the last
-record, so removing the newest rows is caught too.
+record, so removing the newest rows is caught too. Rows are read as plain
+column values, not ORM objects: a million records must verify in under a
+minute.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from berth.audit.chain import mac_matches, record_hash, timestamp
+from berth.audit.chain import HASHED_FIELDS, fields_hash, mac_matches, timestamp
 from berth.audit.models import (
     CHAIN_HEAD_ID,
     GENESIS_HASH,
@@ -23,7 +25,7 @@ from berth.audit.models import (
     RetentionAnchor,
 )
 
-BATCH = 500
+BATCH = 5000
 
 
 @dataclass
@@ -89,28 +91,31 @@ def _walk(session: Session, anchor_key: bytes, anchor: RetentionAnchor | None,
     head = session.get(ChainHead, CHAIN_HEAD_ID, populate_existing=True)
     last_id = head.last_seq if head is not None else None
     after = expected_id - 1
+    table = AuditRecord.__table__
+    columns = [table.c[name] for name in (*HASHED_FIELDS, "hash")]
     while True:
-        query = select(AuditRecord).where(AuditRecord.id > after)
+        query = select(*columns).where(table.c.id > after)
         if last_id is not None:
-            query = query.where(AuditRecord.id <= last_id)
-        rows = list(session.scalars(query.order_by(AuditRecord.id).limit(batch)))
+            query = query.where(table.c.id <= last_id)
+        rows = session.execute(query.order_by(table.c.id).limit(batch)).all()
         if not rows:
             break
-        for record in rows:
-            if record.id != expected_id:
-                return report.fail(record.id, "missing_records",
+        for row in rows:
+            values = dict(zip(HASHED_FIELDS, row, strict=False))
+            record_id, stored_hash = values["id"], row[-1]
+            if record_id != expected_id:
+                return report.fail(record_id, "missing_records",
                                    expected_id=expected_id)
-            if record.prev_hash != expected_prev:
-                return report.fail(record.id, "prev_hash_mismatch")
-            if record_hash(record) != record.hash:
-                return report.fail(record.id, "hash_mismatch")
+            if values["prev_hash"] != expected_prev:
+                return report.fail(record_id, "prev_hash_mismatch")
+            if fields_hash(values) != stored_hash:
+                return report.fail(record_id, "hash_mismatch")
             if report.first_id is None:
-                report.first_id = record.id
-            report.last_id = record.id
+                report.first_id = record_id
+            report.last_id = record_id
             report.records += 1
-            expected_id, expected_prev = record.id + 1, record.hash
-        after = rows[-1].id
-        session.expunge_all()  # keep memory flat on long chains
+            expected_id, expected_prev = record_id + 1, stored_hash
+        after = rows[-1][0]
     if head is not None and (head.last_seq != expected_id - 1
                              or head.last_hash != expected_prev):
         return report.fail(expected_id, "missing_records",
