@@ -61,7 +61,7 @@ class AuditLog:
     def grow(self, total: int, start: int) -> float:
         """Append records through the recorder's batch path up to ``total``;
         return the records appended per second."""
-        from berth.audit.services.recorder import append_many
+        from berth.audit.services.recorder import append_rows
 
         i = start
         added = 0
@@ -69,7 +69,7 @@ class AuditLog:
         while (missing := total - self.head()) > 0:
             count = min(COMMIT_EVERY, missing)
             with self.sessions() as s:
-                append_many(s, [_envelope(i + k) for k in range(count)])
+                append_rows(s, [_envelope(i + k) for k in range(count)])
                 s.commit()
             i += count
             added += count
