@@ -8,7 +8,7 @@ from typing import Any
 
 from berth.catalog.__main__ import MIGRATIONS, main, migrate
 from berth.catalog.models import Base, Namespace, Registry, Team
-from berth.common.migrations import pending_changes
+from berth.common.migrations import pending_changes, upgrade
 from berth.common.testing import backend, mysql_database
 from sqlalchemy import create_engine, func, select
 
@@ -81,3 +81,58 @@ def test_migrate_applies_a_changed_default_registry(tmp_path: Path) -> None:
 def test_usage_error_without_command() -> None:
     assert main([]) == 2
     assert main(["dance"]) == 2
+
+
+def test_migration_0003_indexes_and_counts_existing_repositories(tmp_path: Path
+                                                                  ) -> None:
+    from alembic import command
+    from berth.catalog.models import Repository, RepositoryNameSuffix
+    from berth.common.migrations import alembic_config
+    from sqlalchemy import text
+
+    with _url(tmp_path) as url:
+        if url.startswith("sqlite"):
+            (tmp_path / "db").mkdir()
+        engine = create_engine(url)
+        try:
+            cfg = alembic_config(MIGRATIONS, url, "catalog")
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "0002")
+            now = "2026-01-01 00:00:00"
+            with engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO registries (id, name, hostname, service, url, use_ssl,"
+                    " notification_secret, created_at, updated_at) VALUES (1, 'r',"
+                    " 'h', 's', 'u', false, '', :t, :t)"), {"t": now})
+                conn.execute(text(
+                    "INSERT INTO teams (id, name, description, hidden, created_at,"
+                    " updated_at) VALUES (1, 't', '', false, :t, :t)"), {"t": now})
+                for ns_id, name in ((1, "one"), (2, "two"), (3, "empty")):
+                    conn.execute(text(
+                        "INSERT INTO namespaces (id, registry_id, name, team_id,"
+                        " visibility, description, is_global, personal, created_at,"
+                        " updated_at) VALUES (:id, 1, :n, 1, 'public', '', false,"
+                        " false, :t, :t)"), {"id": ns_id, "n": name, "t": now})
+                for repo_id, ns_id, name in ((1, 1, "app"), (2, 1, "web"),
+                                             (3, 2, "app")):
+                    conn.execute(text(
+                        "INSERT INTO repositories (id, namespace_id, name, description,"
+                        " created_at, updated_at) VALUES (:id, :ns, :n, '', :t, :t)"),
+                        {"id": repo_id, "ns": ns_id, "n": name, "t": now})
+            upgrade(MIGRATIONS, engine, "catalog")
+            with engine.connect() as conn:
+                counts = dict(conn.execute(select(Namespace.name,
+                                                  Namespace.repositories_count)).all())
+                assert counts == {"one": 2, "two": 1, "empty": 0}
+                suffixes = conn.execute(
+                    select(RepositoryNameSuffix.repository_id,
+                           RepositoryNameSuffix.suffix)
+                    .order_by(RepositoryNameSuffix.repository_id,
+                              RepositoryNameSuffix.suffix)).all()
+                assert [tuple(r) for r in suffixes] == [
+                    (1, "app"), (1, "p"), (1, "pp"), (2, "b"), (2, "eb"), (2, "web"),
+                    (3, "app"), (3, "p"), (3, "pp")]
+                assert conn.scalar(select(func.count(Repository.id))) == 3
+        finally:
+            engine.dispose()
