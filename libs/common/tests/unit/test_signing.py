@@ -30,6 +30,28 @@ def test_sign_and_verify(algorithm: str) -> None:
     assert got["sub"] == "alice" and got["exp"] - got["iat"] == 60
 
 
+def test_rs256_tokens_are_what_pyjwt_builds() -> None:
+    # PKCS#1 v1.5 signatures are deterministic: the whole token must match.
+    signer = Signer([generate_key("RS256")])
+    key = signer.current
+    token, claims = signer.sign({"sub": "alice", "aud": "svc", "access": []},
+                                lifetime=60, now=1_700_000_000)
+    assert token == jwt.encode(claims, key.key, algorithm="RS256",
+                               headers={"kid": key.kid, "typ": "JWT"})
+
+
+def test_es256_signature_is_jose_raw_r_s() -> None:
+    # distribution (libtrust) reads the 64-byte r||s form, not DER.
+    signer = Signer([generate_key("ES256")])
+    token, _claims = signer.sign({"sub": "alice", "aud": "svc"}, lifetime=60)
+    signature = base64.urlsafe_b64decode(token.rsplit(".", 1)[1] + "==")
+    assert len(signature) == 64
+    header = json.loads(base64.urlsafe_b64decode(token.split(".", 1)[0] + "=="))
+    assert header == {"alg": "ES256", "kid": signer.current.kid, "typ": "JWT"}
+    assert jwt.decode(token, signer.current.key.public_key(), algorithms=["ES256"],
+                      audience="svc")["sub"] == "alice"
+
+
 def test_kid_is_libtrust_form() -> None:
     key = generate_key("RS256")
     der = key.public_key().public_bytes(serialization.Encoding.DER,

@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from cryptography.x509.oid import NameOID
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 ALGORITHMS = ("RS256", "ES256")
+_ALGORITHMS = {name: jwt.algorithms.get_default_algorithms()[name] for name in ALGORITHMS}
 
 
 class TokenInvalid(Exception):
@@ -85,6 +87,10 @@ def self_signed_certificate(key: PrivateKey, common_name: str,
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
 @dataclass(frozen=True)
 class SigningKey:
     """A private key with its derived kid and algorithm."""
@@ -98,6 +104,22 @@ class SigningKey:
         """Wrap ``key``."""
         return cls(key=key, kid=libtrust_kid(key.public_key()),
                    algorithm=algorithm_for(key))
+
+    @cached_property
+    def _header(self) -> bytes:
+        # The same for every token of this key: encoded once. Sorted keys, as
+        # PyJWT writes them.
+        return _b64(json.dumps({"alg": self.algorithm, "kid": self.kid, "typ": "JWT"},
+                               separators=(",", ":"), sort_keys=True).encode())
+
+    def encode(self, claims: dict[str, Any]) -> str:
+        """The compact JWS of ``claims``: what ``jwt.encode`` builds, without
+        re-encoding the constant header and re-resolving the algorithm per token."""
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        signing_input = self._header + b"." + payload
+        # PyJWT's algorithm objects produce the JOSE form (raw r||s for ECDSA).
+        signature = _ALGORITHMS[self.algorithm].sign(signing_input, self.key)
+        return (signing_input + b"." + _b64(signature)).decode()
 
 
 class Signer:
@@ -119,10 +141,7 @@ class Signer:
         issued = int(now if now is not None else dt.datetime.now(dt.UTC).timestamp())
         full = {"iat": issued, "nbf": issued - 1, "exp": issued + lifetime,
                 "jti": uuid.uuid4().hex, **claims}
-        key = self.current
-        token = jwt.encode(full, key.key, algorithm=key.algorithm,
-                           headers={"kid": key.kid, "typ": "JWT"})
-        return token, full
+        return self.current.encode(full), full
 
     def public_keys(self) -> dict[str, PublicKey]:
         """kid -> public key, for verifiers in this process."""
