@@ -177,8 +177,10 @@ def test_the_snapshot_holds_the_rows_the_full_path_reads(app, alice,
             conn, username="ghost", digest=token_digest(token),
             account_key=account_key("ghost"), address_key=None)
     assert snap is not None and other is not None and nobody is None
-    assert snap.user.id == alice.id and snap.user.username == "alice"
-    assert snap.user.enabled and not snap.user.admin and not snap.user.bot
+    assert snap.user_id == alice.id and snap.username == "alice"
+    assert snap.enabled and not snap.admin and not snap.bot
+    assert snap.password_hash == alice.password_hash
+    assert snap.password_changed_at == alice.password_changed_at
     assert snap.token_id is not None and snap.token_last_used_at is None
     assert snap.account == login_snapshot.Counts(2, now, 1, None)
     assert snap.address == login_snapshot.Counts(7, now, 4, None)

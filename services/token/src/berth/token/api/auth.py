@@ -9,14 +9,14 @@ from berth.common.web import request_data
 from berth.token import metrics
 from berth.token.api.support import basic_credentials, login, principal_of, services
 from berth.token.errors import INVALID_GRANT, UNSUPPORTED_GRANT_TYPE, AuthFailed
-from berth.token.models import User
+from berth.token.services.credentials import Account
 from flask import Blueprint, Response, jsonify
 
 bp = Blueprint("auth", __name__)
 CLIENTS = frozenset({"api", "webui"})
 
 
-def _pair(user: User, via: str, client_id: str | None) -> dict[str, object]:
+def _pair(user: Account, via: str, client_id: str | None) -> dict[str, object]:
     svc = services()
     body = svc.issuer.api_token(principal_of(user, via))
     with svc.runtime.sessions() as session:

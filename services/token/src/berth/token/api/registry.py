@@ -19,7 +19,7 @@ from berth.token.errors import (
     UNSUPPORTED_GRANT_TYPE,
     AuthFailed,
 )
-from berth.token.models import User
+from berth.token.services.credentials import Account
 from berth.token.services.scopes import Scope, parse_scopes
 from flask import Blueprint, Response, jsonify, request
 
@@ -35,7 +35,7 @@ def _service(value: str | None) -> str:
     return value
 
 
-def _caller() -> tuple[Principal, User | None]:
+def _caller() -> tuple[Principal, Account | None]:
     internal = request.headers.get(INTERNAL_HEADER)
     if internal is not None:
         secret = services().config.internal_secret
@@ -62,7 +62,7 @@ def _grant(principal: Principal, service: str, scopes: list[Scope]) -> dict[str,
     return body
 
 
-def _refresh_token(user: User, service: str, client_id: str | None) -> str:
+def _refresh_token(user: Account, service: str, client_id: str | None) -> str:
     svc = services()
     with svc.runtime.sessions() as session:
         plain = svc.refresh.issue(session, user, service, client_id)

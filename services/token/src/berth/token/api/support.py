@@ -26,7 +26,7 @@ from berth.token.errors import (
     Throttled,
 )
 from berth.token.models import User, utcnow
-from berth.token.services.credentials import Login
+from berth.token.services.credentials import Account, Login
 from flask import current_app, request
 
 
@@ -88,7 +88,7 @@ def login(username: str, secret: str, *, client: str, address: str | None = None
     return outcome
 
 
-def principal_of(user: User, via: str) -> Principal:
+def principal_of(user: Account, via: str) -> Principal:
     """The principal of ``user``."""
     return Principal(id=user.id, username=user.username, admin=user.admin,
                      kind="bot" if user.bot else "user", via=via)

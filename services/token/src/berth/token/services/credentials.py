@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import structlog
 from berth.common.db import after_commit
@@ -37,12 +38,45 @@ log = structlog.get_logger(__name__)
 MAX_SECRET = 1024
 
 
+class Account(Protocol):
+    """Who logged in, as far as the views need to know: a User row, or the
+    steady state's copy of one."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def admin(self) -> bool: ...
+    @property
+    def bot(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class AccountCopy:
+    """An Account read without the ORM (the steady-state login)."""
+
+    id: int
+    username: str
+    admin: bool
+    bot: bool
+
+
 @dataclass(frozen=True)
 class Login:
     """A successful authentication."""
 
-    user: User
+    user: Account
     method: str          # password, application_token, ldap
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class _Verified:
+    """A secret that matched ``user`` (enabled or not: checked afterwards)."""
+
+    user: User
+    method: str
     cached: bool = False
 
 
@@ -74,27 +108,28 @@ class CredentialService:
             self._failed(session, username, exc.reason, address, client)
             raise
         try:
-            login = self._verify(session, username, secret)
+            verified = self._verify(session, username, secret)
         except AuthFailed as exc:
             self._record_failure(session, username, address)
             self._failed(session, username, exc.reason, address, client)
             raise
-        if not login.user.enabled:
+        user = verified.user
+        if not user.enabled:
             # Right secret, disabled user: refused, but not a guessing attempt.
             self._failed(session, username, "disabled", address, client)
             raise AuthFailed("disabled")
         if had_failures:
             self.throttle.clear(session, username)
-            login.user.failed_attempts = 0
-            login.user.locked_until = None
-        if not login.cached:
-            login.user.last_sign_in_at = utcnow()
+            user.failed_attempts = 0
+            user.locked_until = None
+        if not verified.cached:
+            user.last_sign_in_at = utcnow()
             self.outbox.add(session, LoginSucceeded(
-                username=login.user.username, user_id=login.user.id, method=login.method,
+                username=user.username, user_id=user.id, method=verified.method,
                 client=client, address=address or None),
-                actor=actor_of(login.user, address or None))
-        metrics.LOGINS.labels("succeeded", login.method).inc()
-        return login
+                actor=actor_of(user, address or None))
+        metrics.LOGINS.labels("succeeded", verified.method).inc()
+        return Login(user=user, method=verified.method, cached=verified.cached)
 
     def recognise(self, conn: Connection, username: str, secret: str, *,
                   address: str = "") -> Login | None:
@@ -112,16 +147,16 @@ class CredentialService:
             conn, username=username, digest=token_digest(secret),
             account_key=account_key(username),
             address_key=address_key(address) if address else None)
-        if snapshot is None or not snapshot.user.enabled:
+        if snapshot is None or not snapshot.enabled:
             return None
         try:
             if self.throttle.decide(snapshot.account, snapshot.address):
                 return None  # failures to clear: a write
         except (Throttled, AuthFailed):
             return None  # refused: the full path records it
-        user = snapshot.user
-        if user.password_hash is not None and self.cache.hit(
-                user.id, secret, user.password_hash, user.password_changed_at):
+        if snapshot.password_hash is not None and self.cache.hit(
+                snapshot.user_id, secret, snapshot.password_hash,
+                snapshot.password_changed_at):
             metrics.PASSWORD_CACHE.labels("hit").inc()
             method = "password"
         elif snapshot.token_id is not None \
@@ -130,9 +165,11 @@ class CredentialService:
         else:
             return None
         metrics.LOGINS.labels("succeeded", method).inc()
-        return Login(user=user, method=method, cached=True)
+        return Login(user=AccountCopy(id=snapshot.user_id, username=snapshot.username,
+                                      admin=snapshot.admin, bot=snapshot.bot),
+                     method=method, cached=True)
 
-    def _verify(self, session: Session, username: str, secret: str) -> Login:
+    def _verify(self, session: Session, username: str, secret: str) -> _Verified:
         if not _plausible(username, secret):
             raise AuthFailed("bad_credentials")
         user = self.users.by_username(session, username)
@@ -140,19 +177,19 @@ class CredentialService:
         if user is not None and user.password_hash is not None and self.cache.hit(
                 user.id, secret, user.password_hash, user.password_changed_at):
             metrics.PASSWORD_CACHE.labels("hit").inc()
-            return Login(user=user, method="password", cached=True)
+            return _Verified(user=user, method="password", cached=True)
         if user is not None:
             token = self.tokens.match(session, user, secret)
             if token is not None:
                 # Touching writes at most once a minute; the event goes with it.
-                return Login(user=user, method="application_token",
+                return _Verified(user=user, method="application_token",
                              cached=not self.tokens.touch(token))
         if user is not None and user.password_hash is not None:
             metrics.PASSWORD_CACHE.labels("miss").inc()
             if self.passwords.verify(user.password_hash, secret):
                 self._remember(session, user.id, secret, user.password_hash,
                                user.password_changed_at)
-                return Login(user=user, method="password")
+                return _Verified(user=user, method="password")
             raise AuthFailed("bad_credentials")
         if self.directory is not None and (user is None or (
                 user.ldap_dn is not None and not user.bot)):
@@ -162,11 +199,11 @@ class CredentialService:
                          else "bot_password")
 
     def _ldap(self, session: Session, user: User | None, username: str,
-              secret: str) -> Login:
+              secret: str) -> _Verified:
         assert self.directory is not None
         if user is not None and self.cache.hit(user.id, secret, user.ldap_dn,
                                                user.password_changed_at):
-            return Login(user=user, method="ldap", cached=True)
+            return _Verified(user=user, method="ldap", cached=True)
         entry = self.directory.authenticate(username, secret)  # may be unavailable
         if entry is None:
             raise AuthFailed("bad_credentials")
@@ -191,7 +228,7 @@ class CredentialService:
                 self.outbox.add(session, updated_event(user, changed),
                                 actor=Actor.system())
         self._remember(session, user.id, secret, user.ldap_dn, user.password_changed_at)
-        return Login(user=user, method="ldap")
+        return _Verified(user=user, method="ldap")
 
     def _remember(self, session: Session, user_id: int, secret: str,
                   verifier: str | None, changed_at: datetime | None) -> None:

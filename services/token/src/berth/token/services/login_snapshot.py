@@ -25,7 +25,8 @@ _THROTTLE_COLUMNS = ("failures", "window_started_at", "window_failures", "locked
 # Built once: SQLAlchemy memoises a statement's cache key, so executing the same
 # object again skips building and compiling it.
 _STATEMENT = (
-    select(*_USERS.c,
+    select(_USERS.c.id, _USERS.c.username, _USERS.c.admin, _USERS.c.bot,
+           _USERS.c.enabled, _USERS.c.password_hash, _USERS.c.password_changed_at,
            _TOKENS.c.id.label("token_id"),
            _TOKENS.c.last_used_at.label("token_last_used_at"),
            *(_ACCOUNT.c[name].label(f"account_{name}") for name in _THROTTLE_COLUMNS),
@@ -41,7 +42,6 @@ _STATEMENT = (
     .where(_USERS.c.username == bindparam("username"))
     .limit(1)
 )
-_USER_COLUMNS = tuple(c.key for c in _USERS.c)
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,16 @@ class Counts:
 
 @dataclass(frozen=True)
 class LoginSnapshot:
-    """What :func:`read` found; ``user`` is a detached copy of the row."""
+    """What :func:`read` found: the user's columns a login decides on, the
+    matching token (if any) and the throttle counters (None: no row)."""
 
-    user: User
+    user_id: int
+    username: str
+    admin: bool
+    bot: bool
+    enabled: bool
+    password_hash: str | None
+    password_changed_at: datetime | None
     token_id: int | None
     token_last_used_at: datetime | None
     account: Counts | None
@@ -77,15 +84,12 @@ def read(conn: Connection, *, username: str, digest: str, account_key: str,
         return None
     values = row._mapping
     return LoginSnapshot(
-        user=_detached_user(values),
+        user_id=values["id"], username=values["username"], admin=bool(values["admin"]),
+        bot=bool(values["bot"]), enabled=bool(values["enabled"]),
+        password_hash=values["password_hash"],
+        password_changed_at=values["password_changed_at"],
         token_id=values["token_id"], token_last_used_at=values["token_last_used_at"],
         account=_counts(values, "account"), address=_counts(values, "address"))
-
-
-def _detached_user(values: Any) -> User:
-    # Never added to a session: the callers read it (the principal, the id a
-    # refresh token is bound to) and write nothing through it.
-    return User(**{key: values[key] for key in _USER_COLUMNS})
 
 
 def _counts(values: Any, prefix: str) -> Counts | None:

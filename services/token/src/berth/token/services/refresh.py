@@ -4,12 +4,16 @@ revoked when the password changes or the user is disabled or deleted."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from berth.token.errors import AuthFailed
 from berth.token.models import RefreshToken, User, utcnow
 from berth.token.services.passwords import new_token, token_digest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from berth.token.services.credentials import Account
 
 
 class RefreshTokenService:
@@ -18,7 +22,7 @@ class RefreshTokenService:
     def __init__(self, lifetime: int) -> None:
         self.lifetime = lifetime
 
-    def issue(self, session: Session, user: User, service: str,
+    def issue(self, session: Session, user: Account, service: str,
               client_id: str | None) -> str:
         """A new refresh token for ``user`` at ``service``; returns the plain value."""
         plain = new_token()
