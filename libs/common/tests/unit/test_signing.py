@@ -8,8 +8,6 @@ import json
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-
 from berth.common.signing import (
     Signer,
     TokenInvalid,
@@ -18,12 +16,13 @@ from berth.common.signing import (
     libtrust_kid,
     verify,
 )
+from cryptography.hazmat.primitives import serialization
 
 
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256"])
 def test_sign_and_verify(algorithm: str) -> None:
     signer = Signer([generate_key(algorithm)])
-    token, claims = signer.sign({"sub": "alice", "aud": "svc"}, lifetime=60)
+    token, _claims = signer.sign({"sub": "alice", "aud": "svc"}, lifetime=60)
     header = jwt.get_unverified_header(token)
     assert header["alg"] == algorithm and header["kid"] == signer.current.kid
     got = verify(token, signer.public_keys(), audience="svc")
