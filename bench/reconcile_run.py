@@ -1,7 +1,8 @@
 """One reconcile in a process of its own, so its peak RSS is its own.
 
 ``python -m bench.reconcile_run berth|script REGISTRY_URL HOME [DATABASE_URL]``
-prints one JSON line: wall seconds, peak RSS, what changed and how many events
+prints one JSON line: wall and CPU seconds (CPU is steadier on a busy machine),
+peak RSS, what changed and how many events
 went out on the bus. ``berth`` runs the syncer's Reconciler in-process against
 its own database; ``script`` makes the same registry calls (catalog pages, tag
 list pages, a HEAD per tag) with the same parallelism and stores nothing.
@@ -20,30 +21,28 @@ from typing import Any
 from urllib.parse import urljoin
 
 from berth.common.bus import Bus
-from berth.common.events.base import Envelope
 
 PUBLISHED = [0]
 
 
 def _count_published() -> None:
-    # Counted where every event leaves the process: the bus's publish.
-    original = Bus.publish
+    # Counted where every message leaves the process: the bus's one send path
+    # (publish, publish_raw and dead_letter all end there).
+    original = Bus._send
 
-    def publish(self: Bus, envelopes: Iterable[Envelope]) -> None:
-        batch = list(envelopes)
-        original(self, batch)
-        PUBLISHED[0] += len(batch)
+    def send(self: Bus, messages: list[Any]) -> None:
+        original(self, messages)
+        PUBLISHED[0] += len(messages)
 
-    Bus.publish = publish  # type: ignore[method-assign]
+    Bus._send = send  # type: ignore[method-assign]
 
 
 def run_berth(registry_url: str, home: Path, database_url: str) -> dict[str, Any]:
     """The syncer's own reconcile, wired as its worker wires it."""
     from berth.common.runtime import build_runtime
-    from berth.syncer.wiring import build_reconciler
     from berth.syncer.config import load_config
     from berth.syncer.models import OUTBOX
-    from berth.syncer.wiring import ClientPool, build_directory
+    from berth.syncer.wiring import ClientPool, build_directory, build_reconciler
 
     _count_published()
     config = load_config({"BERTH_HOME": str(home), "BERTH_REGISTRY_URL": registry_url,
@@ -54,10 +53,11 @@ def run_berth(registry_url: str, home: Path, database_url: str) -> dict[str, Any
                             outbox_table=OUTBOX)
     reconciler = build_reconciler(config, runtime, build_directory(config, False),
                                   ClientPool(config))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run = reconciler.run_now("system:bench")
     elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "status": run.status, "repositories": run.repositories,
+    return {"seconds": elapsed, "cpu_seconds": time.process_time() - cpu,
+            "status": run.status, "repositories": run.repositories,
             "tags": run.tags, "added": run.added, "removed": run.removed,
             "changed": run.changed, "errors": run.errors,
             "parallelism": config.sync_parallelism, "page_size": config.sync_page_size}
@@ -95,7 +95,7 @@ def run_script(registry_url: str, parallelism: int = 8, page: int = 100
             pass
         return len(tags)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     repos = tags = 0
     with ThreadPoolExecutor(parallelism) as pool:
         futures = []
@@ -104,7 +104,8 @@ def run_script(registry_url: str, parallelism: int = 8, page: int = 100
         for f in futures:
             tags += f.result()
             repos += 1
-    return {"seconds": time.perf_counter() - started, "repositories": repos,
+    return {"seconds": time.perf_counter() - started,
+            "cpu_seconds": time.process_time() - cpu, "repositories": repos,
             "tags": tags}
 
 

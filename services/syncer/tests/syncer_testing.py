@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from berth.common.bus import Bus, queues_for
 from berth.common.runtime import Runtime
 from berth.common.signing import Signer, generate_key
 from berth.common.testing import free_port
@@ -76,6 +77,18 @@ def outbox_events(runtime: Runtime, prefix: str = "") -> list[dict[str, Any]]:
         rows = s.execute(select(OUTBOX.c.body).order_by(OUTBOX.c.id)).all()
     events = [json.loads(r.body) for r in rows]
     return [e for e in events if e["type"].startswith(prefix)]
+
+
+def drain(bus: Bus, consumer: str) -> list[dict[str, Any]]:
+    """Take every message waiting in ``consumer``'s queue."""
+    out = []
+    with bus.connection() as conn:
+        bus.declare(conn)
+        queue = queues_for(consumer)[0](conn.default_channel)
+        while (message := queue.get(no_ack=True)) is not None:
+            body = message.payload
+            out.append(json.loads(body) if isinstance(body, str | bytes) else body)
+    return out
 
 
 def clear_outbox(runtime: Runtime) -> None:

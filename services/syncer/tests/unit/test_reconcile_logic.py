@@ -191,3 +191,72 @@ def test_a_run_that_loses_its_lock_stops_and_says_so(make_app, runtime):
     assert any("lock lost" in d["message"] for d in run.error_details)
     with runtime.sessions() as s:
         assert s.scalar(select(SyncLock.owner)) == "another-replica"  # not released
+
+
+def test_a_moved_tag_is_changed_once_and_then_silent(make_app, runtime):
+    rec, reg = setup(make_app, {"a": {"1": digest(1), "2": digest(2)}})
+    rec.run_now("system:test")
+    clear_outbox(runtime)
+    reg.repos["a"]["1"] = digest(7)
+    run = rec.run_now("system:test")
+    assert (run.added, run.changed, run.removed) == (0, 1, 0)
+    [event] = outbox_events(runtime, "registry.")
+    assert (event["type"], event["data"]["tag"], event["data"]["digest"]) == \
+        ("registry.manifest.pushed", "1", digest(7))
+    with runtime.sessions() as s:
+        tags = dict(s.execute(select(ObservedTag.tag, ObservedTag.digest)).all())
+    assert tags == {"1": digest(7), "2": digest(2)}
+    clear_outbox(runtime)
+    assert rec.run_now("system:test").changed == 0
+    assert outbox_events(runtime, "registry.") == []
+
+
+def test_the_next_batch_is_listed_while_one_is_applied(make_app, monkeypatch):
+    from berth.syncer.services import reconcile
+    from berth.syncer.services.apply import Applier
+
+    rec, reg = setup(make_app, {f"r{i:03d}": {"t": digest(i)} for i in range(150)})
+    listed = [0]
+    lock = threading.Lock()
+
+    def count(_repository: str) -> None:
+        with lock:
+            listed[0] += 1
+
+    reg.on_list = count
+    seen_at_apply: list[int] = []
+    real_apply = Applier.apply
+
+    def slow_apply(self: Any, listings: Any, stats: Any) -> None:
+        # Wait (bounded) for the pool to go as far as it may while we apply.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and listed[0] < 2 * reconcile.BATCH:
+            time.sleep(0.01)
+        seen_at_apply.append(listed[0])
+        real_apply(self, listings, stats)
+
+    monkeypatch.setattr(Applier, "apply", slow_apply)
+    run = rec.run_now("system:test")
+    assert run.added == 150
+    # While the first batch was applied, the whole next batch was listed.
+    assert seen_at_apply[0] >= 2 * reconcile.BATCH
+
+
+def test_a_reconcile_publishes_every_change_once_and_empties_the_outbox(
+        make_app, runtime, config):
+    from berth.common.outbox import Outbox
+    from berth.syncer.models import OUTBOX
+    from syncer_testing import drain
+
+    rec, _reg = setup(make_app, {f"r{i:03d}": {"t": digest(i), "u": digest(500 + i)}
+                                 for i in range(120)})
+    drain(runtime.bus, "catalog")
+    rec.outbox = Outbox(OUTBOX, runtime.bus, "syncer")
+    run = rec.run_now("system:test")
+    assert run.added == 240
+    got = [e for e in drain(runtime.bus, "catalog")
+           if e["type"] == "registry.manifest.pushed"]
+    assert len(got) == len({e["id"] for e in got}) == 240
+    assert outbox_events(runtime, "registry.") == []
+    assert rec.run_now("system:test").added == 0
+    assert drain(runtime.bus, "catalog") == []

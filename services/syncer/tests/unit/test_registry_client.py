@@ -154,3 +154,46 @@ def test_an_unreachable_registry_is_unavailable():
         c.ping()
     with pytest.raises(RegistryUnavailable):
         list(c.catalog())
+
+
+def test_the_environment_is_read_once_not_on_every_call(fake, monkeypatch):
+    import requests.sessions
+    import requests.utils
+
+    looked_up: list[str] = []  # URLs whose proxies or netrc entry were read
+    real_netrc, real_proxies = requests.utils.get_netrc_auth, \
+        requests.utils.get_environ_proxies
+
+    def netrc(url: str, *args: Any, **kwargs: Any) -> Any:
+        looked_up.append(url)
+        return real_netrc(url, *args, **kwargs)
+
+    def proxies(url: str, *args: Any, **kwargs: Any) -> Any:
+        looked_up.append(url)
+        return real_proxies(url, *args, **kwargs)
+
+    for module in (requests.utils, requests.sessions):
+        monkeypatch.setattr(module, "get_netrc_auth", netrc, raising=False)
+        monkeypatch.setattr(module, "get_environ_proxies", proxies, raising=False)
+    c = client(fake)
+    for _ in range(3):
+        assert [n for page in c.catalog() for n in page] == ["a", "b", "c"]
+    # Once per session at start (the token service's own session aside).
+    assert [u for u in looked_up if "/token" not in u] == [fake.base] * 4
+
+
+def test_a_proxy_from_the_environment_is_still_used(fake, monkeypatch):
+    # The registry's name does not resolve: only the proxy (the fake, which
+    # answers absolute-URI requests) can reach it.
+    monkeypatch.setenv("HTTP_PROXY", fake.base)
+    monkeypatch.setenv("NO_PROXY", "")
+    tokens = TokenCache("isecret", make_session(retries=0))
+    c = RegistryClient("http://registry.invalid:5000", tokens=tokens, page_size=2,
+                       timeout=5)
+    assert next(iter(c.catalog())) == ["a", "b"]
+
+
+def test_no_proxy_keeps_the_registry_direct(fake, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nobody listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert [n for page in client(fake).catalog() for n in page] == ["a", "b", "c"]

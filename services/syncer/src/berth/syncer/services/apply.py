@@ -3,14 +3,18 @@
 A batch costs a handful of statements whatever its size (one read of the
 repositories, one of their tags, bulk inserts and deletes, one insert of
 every resulting event), so the reconcile spends its time listing the
-registry, not talking to its own database. Rows a notification wrote after a
-listing started are newer than that listing and left alone.
+registry, not talking to its own database. It reads plain rows, not ORM
+objects: an unchanged re-run reads every observed tag and changes none.
+Rows a notification wrote after a listing started are newer than that
+listing and left alone. Once a batch has committed, its outbox rows go to
+``committed`` (the reconcile's publisher).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,11 +25,12 @@ from berth.syncer import metrics
 from berth.syncer.models import ObservedRepository, ObservedTag
 from berth.syncer.registry_client import ManifestInfo
 from berth.syncer.services.observed import utcnow
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Row, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 NAMESPACE = uuid.UUID("0c5e2f9a-3b7d-4f0e-8a61-5d2c9e7b4a13")
+Committed = Callable[[Sequence[dict[str, Any]]], None]
 
 
 @dataclass
@@ -68,12 +73,15 @@ class Applier:
     """Diffs listings of one registry against the observed state."""
 
     def __init__(self, factory: sessionmaker[Session], outbox: Table, run_id: int,
-                 registry: str, deletes: bool) -> None:
+                 registry: str, deletes: bool,
+                 committed: Committed | None = None) -> None:
         self.factory = factory
         self.outbox = outbox
         self.run_id = run_id
         self.registry = registry
         self.deletes = deletes
+        self.committed = committed
+        self.actor = Actor.system()
 
     def apply(self, listings: list[Listing], stats: RunStats) -> None:
         """Apply ``listings`` in one transaction (one by one after a race)."""
@@ -90,24 +98,30 @@ class Applier:
 
     def _transaction(self, listings: list[Listing]) -> RunStats:
         with self.factory() as session:
-            delta = self._batch(session, listings)
+            delta, rows = self._batch(session, listings)
             session.commit()
+        if self.committed is not None and rows:
+            self.committed(rows)
         for kind, count in (("added", delta.added), ("changed", delta.changed),
                             ("removed", delta.removed)):
             if count:
                 metrics.SYNC_CHANGES.labels(kind).inc(count)
         return delta
 
-    def _batch(self, session: Session, listings: list[Listing]) -> RunStats:
+    def _batch(self, session: Session, listings: list[Listing]
+               ) -> tuple[RunStats, list[dict[str, Any]]]:
         delta = RunStats()
         now = utcnow()
         repos = self._repositories(session, listings, now)
-        current: dict[int, dict[str, ObservedTag]] = defaultdict(dict)
+        current: dict[int, dict[str, Row[Any]]] = defaultdict(dict)
         if repos:
-            for seen in session.scalars(select(ObservedTag).where(
-                    ObservedTag.repository_id.in_([r.id for r in repos.values()]))):
+            for seen in session.execute(
+                    select(ObservedTag.id, ObservedTag.repository_id, ObservedTag.tag,
+                           ObservedTag.digest, ObservedTag.updated_at)
+                    .where(ObservedTag.repository_id.in_(list(repos.values())))):
                 current[seen.repository_id][seen.tag] = seen
         new_tags: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
         dropped: list[int] = []
         events: list[Envelope] = []
         for listing in listings:
@@ -116,20 +130,21 @@ class Applier:
                 continue
             delta.repositories += 1
             delta.tags += len(listing.tags)
-            repo = repos.get(listing.name)
-            if repo is None:
+            repo_id = repos.get(listing.name)
+            if repo_id is None:
                 continue  # empty and never observed: nothing to say
-            mine = current[repo.id]
+            mine = current[repo_id]
             for tag, info in listing.tags.items():
                 row = mine.get(tag)
                 if row is None:
-                    new_tags.append({"repository_id": repo.id, "tag": tag,
+                    new_tags.append({"repository_id": repo_id, "tag": tag,
                                      "digest": info.digest, "media_type": info.media_type,
                                      "size": info.size, "updated_at": now})
                     delta.added += 1
                 elif row.digest != info.digest and row.updated_at <= listing.listed_at:
-                    row.digest, row.updated_at = info.digest, now
-                    row.media_type, row.size = info.media_type, info.size
+                    changed.append({"id": row.id, "digest": info.digest,
+                                    "media_type": info.media_type, "size": info.size,
+                                    "updated_at": now})
                     delta.changed += 1
                 else:
                     continue
@@ -146,17 +161,19 @@ class Applier:
                     events.append(self.removal(listing.name, row))
         if new_tags:
             session.execute(insert(ObservedTag), new_tags)
+        if changed:
+            session.execute(update(ObservedTag), changed)  # by primary key
         if dropped:
             session.execute(delete(ObservedTag).where(ObservedTag.id.in_(dropped)))
-        self.store(session, events, now)
-        return delta
+        return delta, self.store(session, events, now)
 
     def _repositories(self, session: Session, listings: list[Listing],
-                      now: datetime) -> dict[str, ObservedRepository]:
+                      now: datetime) -> dict[str, int]:
+        """Ids of the listed repositories by name (new non-empty ones created)."""
         names = [listing.name for listing in listings]
-        query = select(ObservedRepository).where(
+        query = select(ObservedRepository.name, ObservedRepository.id).where(
             ObservedRepository.service == self.registry)
-        repos = {r.name: r for r in session.scalars(
+        repos: dict[str, int] = {name: id_ for name, id_ in session.execute(
             query.where(ObservedRepository.name.in_(names)))}
         new = [listing.name for listing in listings
                if listing.tags and listing.name not in repos]
@@ -164,16 +181,16 @@ class Applier:
             session.execute(insert(ObservedRepository), [
                 {"service": self.registry, "name": name, "last_seen_run": self.run_id,
                  "updated_at": now} for name in new])
-            repos.update({r.name: r for r in session.scalars(
-                query.where(ObservedRepository.name.in_(new)))})
+            repos.update((name, id_) for name, id_ in session.execute(
+                query.where(ObservedRepository.name.in_(new))))
         if repos:
             # Failed listings are marked too: seen in the catalog, so never swept.
             session.execute(update(ObservedRepository)
-                            .where(ObservedRepository.id.in_([r.id for r in repos.values()]))
+                            .where(ObservedRepository.id.in_(list(repos.values())))
                             .values(last_seen_run=self.run_id))
         return repos
 
-    def removal(self, repository: str, row: ObservedTag) -> Envelope:
+    def removal(self, repository: str, row: ObservedTag | Row[Any]) -> Envelope:
         """The event for a tag that is gone from the registry."""
         return self._envelope(TagRemoved(
             registry=self.registry, repository=repository, tag=row.tag,
@@ -183,13 +200,15 @@ class Applier:
         # Deterministic per run and change: a retried transaction cannot
         # publish the same change twice under two ids.
         key = f"{self.run_id}\0{self.registry}\0{repository}\0{tag}\0{digest}\0{event.TYPE}"
-        return Envelope.wrap(event, producer="syncer", actor=Actor.system(),
+        return Envelope.wrap(event, producer="syncer", actor=self.actor,
                              event_id=uuid.uuid5(NAMESPACE, key).hex,
                              correlation_id=f"sync-run-{self.run_id}")
 
-    def store(self, session: Session, events: list[Envelope], now: datetime) -> None:
-        """Write ``events`` to the outbox in one statement (published by the relay)."""
-        if events:
-            session.execute(insert(self.outbox), [
-                {"event_id": env.id, "event_type": env.type, "body": env.to_json(),
-                 "created_at": now} for env in events])
+    def store(self, session: Session, events: list[Envelope], now: datetime
+              ) -> list[dict[str, Any]]:
+        """Write ``events`` to the outbox in one statement; return the rows written."""
+        rows = [{"event_id": env.id, "event_type": env.type, "body": env.to_json(),
+                 "created_at": now} for env in events]
+        if rows:
+            session.execute(insert(self.outbox), rows)
+        return rows

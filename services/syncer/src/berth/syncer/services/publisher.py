@@ -1,81 +1,102 @@
-"""Publishes a reconcile's outbox rows while the walk goes on.
+"""Publishes a reconcile's events as soon as the batch that wrote them commits.
 
-A reconcile into an empty catalog produces an event per tag, and the bus
-confirms (or, embedded, fsyncs) each message on its own; one connection would
-make publishing the run's bottleneck. Several connections publish disjoint
-slices of the outbox (row id modulo the worker count) at the same time, while
-the registry is still being listed. Whatever is left (bus down) stays in the
-outbox for the worker's relay.
+The applier writes each batch's events to the outbox in the batch's own
+transaction and, once it has committed, hands the same rows here: one thread
+publishes them (every batch waiting at that moment in one bus transaction)
+and deletes their outbox rows. Nothing is read back from the table and
+nothing polls it, so a run that changes nothing costs the bus nothing.
+
+The hand-off is bounded: when the bus is slower than the walk, the walk
+waits, and memory stays flat whatever the registry's size. Whatever could not
+be published (bus down) stays in the outbox for the worker's relay.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
+from collections.abc import Sequence
+from typing import Any
 
 import structlog
 from berth.common.bus import Bus
-from berth.common.events.base import Envelope
 from berth.common.outbox import Outbox
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 log = structlog.get_logger(__name__)
-ROWS_PER_BATCH = 200
+ROWS_PER_PUBLISH = 2000  # at most this many rows in one bus transaction
+DELETE_CHUNK = 500       # event ids per DELETE statement
+WAITING_BATCHES = 8      # committed batches waiting to be published, at most
+
+OutboxRow = dict[str, Any]  # event_id, event_type, body (as inserted)
 
 
 class Publisher:
-    """``workers`` threads, each with its own bus connection."""
+    """One thread with its own bus connection, fed after each commit."""
 
     def __init__(self, outbox: Outbox, factory: sessionmaker[Session],
-                 workers: int = 4) -> None:
+                 waiting: int = WAITING_BATCHES) -> None:
         self.table = outbox.table
         self.factory = factory
         bus = outbox.bus
-        self.buses = ([Bus(bus.amqp_url, bus.home, bus.producer) for _ in range(workers)]
-                      if bus is not None else [])
-        self.done = threading.Event()
-        self.threads = [threading.Thread(target=self._loop, args=(k,), daemon=True,
-                                         name=f"reconcile-publisher-{k}")
-                        for k in range(len(self.buses))]
+        self.bus = Bus(bus.amqp_url, bus.home, bus.producer) if bus is not None else None
+        self.failed = False
+        self.published = 0
+        self._queue: queue.Queue[Sequence[OutboxRow] | None] = queue.Queue(waiting)
+        self._thread = threading.Thread(target=self._loop, daemon=True,
+                                        name="reconcile-publisher")
 
     def start(self) -> None:
         """Begin publishing."""
-        for thread in self.threads:
-            thread.start()
+        if self.bus is not None:
+            self._thread.start()
+
+    def committed(self, rows: Sequence[OutboxRow]) -> None:
+        """Publish ``rows``, whose transaction has committed (blocks when behind)."""
+        if rows and self.bus is not None and not self.failed:
+            self._queue.put(rows)
 
     def finish(self, timeout: float = 300.0) -> None:
-        """Publish what is left, then stop and close the connections."""
-        self.done.set()
-        for thread in self.threads:
-            thread.join(timeout)
-        for bus in self.buses:
-            bus.close()
+        """Publish what is waiting, then stop and close the connection."""
+        if self.bus is None:
+            return
+        self._queue.put(None)
+        self._thread.join(timeout)
+        self.bus.close()
 
-    def _loop(self, k: int) -> None:
-        while True:
-            try:
-                sent = self._relay(k)
-            except Exception as exc:  # noqa: BLE001 - the worker's relay retries later
-                log.warning("sync_publish_deferred", error=str(exc)[:200])
-                return
-            if not sent:
-                if self.done.is_set():
-                    return
-                self.done.wait(0.1)
+    def _loop(self) -> None:
+        last = False
+        while not last:
+            rows: list[OutboxRow] = []
+            item = self._queue.get()
+            # Take every batch already waiting as well: one bus transaction
+            # and one DELETE for all of them when publishing falls behind.
+            while item is not None:
+                rows.extend(item)
+                if len(rows) >= ROWS_PER_PUBLISH:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            last = item is None
+            if rows and not self.failed:
+                try:
+                    self._publish(rows)
+                except Exception as exc:  # noqa: BLE001 - the worker's relay retries later
+                    # Keep draining (the walk must not block on a full queue),
+                    # but publish nothing more: the rows stay in the outbox.
+                    self.failed = True
+                    log.warning("sync_publish_deferred", count=len(rows),
+                                error=str(exc)[:200])
 
-    def _relay(self, k: int) -> int:
-        count = len(self.buses)
-        with self.factory() as session:
-            query = (select(self.table.c.id, self.table.c.body)
-                     .where(self.table.c.id % count == k)
-                     .order_by(self.table.c.id).limit(ROWS_PER_BATCH))
-            if session.get_bind().dialect.name == "mysql":
-                query = query.with_for_update(skip_locked=True)
-            rows = session.execute(query).all()
-            if not rows:
-                return 0
-            self.buses[k].publish([Envelope.from_json(r.body) for r in rows])
-            session.execute(delete(self.table).where(
-                self.table.c.id.in_([r.id for r in rows])))
-            session.commit()
-        return len(rows)
+    def _publish(self, rows: list[OutboxRow]) -> None:
+        assert self.bus is not None
+        self.bus.publish_raw([(r["body"], r["event_type"], r["event_id"]) for r in rows])
+        self.published += len(rows)
+        ids = [r["event_id"] for r in rows]
+        with self.factory.begin() as session:
+            for i in range(0, len(ids), DELETE_CHUNK):
+                session.execute(delete(self.table).where(
+                    self.table.c.event_id.in_(ids[i:i + DELETE_CHUNK])))

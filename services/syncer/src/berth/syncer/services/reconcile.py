@@ -3,8 +3,10 @@
 It walks each registry's catalog page by page, lists the tags and manifest
 digests of a bounded number of repositories at once, and diffs them against
 the observed state a batch per transaction (services/apply.py), so memory
-stays bounded whatever the registry's size. Events are published while the
-walk goes on (services/publisher.py).
+stays bounded whatever the registry's size. The listings run ahead of the
+batch being applied (a batch and then some are in flight), so the walk costs
+about what listing the registry costs, not listing plus applying. Events are
+published as each batch commits (services/publisher.py).
 Only differences become events. Nothing is deleted that could not be
 confirmed: a repository whose listing failed is left alone, and a catalog
 walk that failed part-way sweeps no vanished repository at all. Observed rows
@@ -151,7 +153,8 @@ class Reconciler:
         publisher.start()
         try:
             for registry in self.directory.all():
-                self._registry(run_id, started_at, registry, deletes, stats, lock)
+                self._registry(run_id, started_at, registry, deletes, stats, lock,
+                               publisher)
             status = "partial" if stats.errors else "succeeded"
         except Exception as exc:
             log.exception("sync_failed", run_id=run_id)
@@ -172,13 +175,14 @@ class Reconciler:
         return run
 
     def _registry(self, run_id: int, started_at: datetime, registry: Registry,
-                  deletes: bool, stats: RunStats, lock: DbLock) -> None:
+                  deletes: bool, stats: RunStats, lock: DbLock,
+                  publisher: Publisher) -> None:
         if not registry.url:
             stats.error(registry.service, "config", "no URL known for this registry")
             return
         client = self.client_for(registry)
         applier = Applier(self.factory, self.outbox.table, run_id, registry.service,
-                          deletes)
+                          deletes, committed=publisher.committed)
         complete = True
         pending: deque[Future[Listing]] = deque()
         done: list[Listing] = []
@@ -192,8 +196,10 @@ class Reconciler:
                     raise RuntimeError("reconcile lock lost")
 
         def take(limit: int) -> None:
-            # Bounded look-ahead: at most 2x parallelism listings in flight and
-            # one batch waiting, whatever the registry's size.
+            # Bounded look-ahead: while a batch is applied, the pool keeps
+            # listing the next one (a batch plus 2x parallelism submitted), so
+            # the HTTP threads never wait for the database; memory stays
+            # bounded whatever the registry's size.
             while len(pending) > limit:
                 done.append(pending.popleft().result())
                 if len(done) >= BATCH:
@@ -207,7 +213,7 @@ class Reconciler:
                 for page in client.catalog():
                     for name in page:
                         pending.append(pool.submit(list_repository, client, name))
-                        take(self.parallelism * 2)
+                        take(BATCH + self.parallelism * 2)
                     keep_lock()
             except RegistryError as exc:
                 complete = False
@@ -237,8 +243,10 @@ class Reconciler:
                     for row in observed.tags_of(session, repo).values():
                         events.append(applier.removal(repo.name, row))
                     observed.forget_repository(session, repo)
-                applier.store(session, events, observed.utcnow())
+                rows = applier.store(session, events, observed.utcnow())
                 session.commit()
+            if applier.committed is not None:
+                applier.committed(rows)
             stats.removed += len(events)
             metrics.SYNC_CHANGES.labels("removed").inc(len(events))
 
