@@ -60,3 +60,38 @@ def test_an_exception_text_is_redacted_in_the_rendered_line(
     err = capsys.readouterr().err
     assert "boom" in err and "RuntimeError" in err
     assert JWT not in err and "hunter2" not in err
+
+
+@pytest.mark.parametrize(("level", "info", "warning"),
+                         [("INFO", True, True), ("WARNING", False, True),
+                          ("debug", True, True), ("ERROR", False, False)])
+def test_log_enabled_follows_the_configured_level(level: str, info: bool,
+                                                  warning: bool) -> None:
+    import logging
+
+    from berth.common.logging import configure_logging, log_enabled
+
+    configure_logging("test", level)
+    try:
+        assert log_enabled(logging.INFO) is info
+        assert log_enabled(logging.WARNING) is warning
+    finally:
+        configure_logging("test", "INFO")
+
+
+@pytest.mark.parametrize(("level", "lines"), [("INFO", 1), ("WARNING", 0)])
+def test_request_line_only_when_info_is_on(capsys: pytest.CaptureFixture[str],
+                                           level: str, lines: int) -> None:
+    from berth.common.logging import configure_logging, install_request_logging
+    from flask import Flask
+
+    configure_logging("test", level)
+    try:
+        app = Flask(__name__)
+        install_request_logging(app)
+        app.get("/x")(lambda: "ok")
+        resp = app.test_client().get("/x")
+        assert resp.status_code == 200 and resp.headers["X-Request-ID"]
+        assert capsys.readouterr().err.count('"request_served"') == lines
+    finally:
+        configure_logging("test", "INFO")

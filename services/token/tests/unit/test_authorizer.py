@@ -153,3 +153,27 @@ def test_cache_expires_and_never_keeps_errors() -> None:
         with pytest.raises(Unavailable):
             failing.authorize(ANONYMOUS, "reg", ASKED)
     assert failing.inner.calls == 2  # type: ignore[attr-defined]
+
+
+def _asks_timed() -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("berth_token_authorize_duration_seconds_count") or 0
+
+
+def test_only_round_trips_to_the_catalog_are_timed(catalog) -> None:
+    from berth.token.services.authorizer import CachedAuthorizer
+
+    state, url = catalog
+    state.answer = {"scopes": [{"type": s.type, "name": s.name, "actions": ["pull"]}
+                               for s in ASKED]}
+    cached = CachedAuthorizer(CatalogAuthorizer(url, "s"), ttl=60)
+    before = _asks_timed()
+    alice = Principal(id=1, username="alice")
+    for _ in range(3):
+        cached.authorize(alice, "reg", ASKED)
+    assert len(state.requests) == 1 and _asks_timed() == before + 1
+    with pytest.raises(Unavailable):
+        CatalogAuthorizer(f"http://127.0.0.1:{free_port()}", "s").authorize(
+            alice, "reg", ASKED)
+    assert _asks_timed() == before + 2

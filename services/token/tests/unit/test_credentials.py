@@ -270,3 +270,21 @@ def test_admin_unlocks_with_enabled_true(make_app) -> None:
                       headers={"Portus-Auth": f"root:{PASSWORD}"})
     assert resp.status_code == 200 and resp.get_json()["locked_at"] is None
     assert client.get(URL, headers=basic("alice", PASSWORD)).status_code == 200
+
+
+def test_password_cache_misses_for_users_it_holds_nothing_for() -> None:
+    from berth.token.services.passwords import VerificationCache
+
+    cache = VerificationCache(ttl=60, max_entries=2)
+    when = utcnow()
+    cache.remember(1, "pw-one", "hash1", when)
+    assert cache.hit(1, "pw-one", "hash1", when)
+    assert not cache.hit(2, "pw-one", "hash1", when)
+    assert not cache.hit(1, "pw-two", "hash1", when)
+    cache.remember(2, "pw-two", "hash2", when)
+    cache.remember(3, "pw-three", "hash3", when)  # full: purged, then kept
+    assert cache.hit(3, "pw-three", "hash3", when)
+    cache.forget_user(3)
+    assert not cache.hit(3, "pw-three", "hash3", when)
+    cache.remember(3, "pw-three", "hash3", when)
+    assert cache.hit(3, "pw-three", "hash3", when)

@@ -72,10 +72,22 @@ def redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
     return event
 
 
+_level = logging.INFO
+
+
+def log_enabled(level: int) -> bool:
+    """True when lines at ``level`` are written (see :func:`configure_logging`).
+
+    A filtered structlog call still binds a logger through the lazy proxy
+    (~10 µs); hot paths ask this first."""
+    return level >= _level
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send JSON lines to stderr for ``service`` (idempotent)."""
-    logging.basicConfig(format="%(message)s", stream=sys.stderr,
-                        level=getattr(logging, level.upper(), logging.INFO))
+    global _level
+    _level = getattr(logging, level.upper(), logging.INFO)
+    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=_level)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -86,8 +98,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             redact,
             structlog.processors.JSONRenderer(sort_keys=True),
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            getattr(logging, level.upper(), logging.INFO)),
+        wrapper_class=structlog.make_filtering_bound_logger(_level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
@@ -124,7 +135,8 @@ def install_request_logging(app: Flask) -> None:
         rid = getattr(g, "request_id", None)
         if rid:
             resp.headers[REQUEST_ID_HEADER] = rid
-        if request.path not in {"/metrics", "/api/v1/_ping"}:
+        if log_enabled(logging.INFO) and request.path not in {"/metrics",
+                                                              "/api/v1/_ping"}:
             log.info("request_served", method=request.method, path=request.path,
                      status=resp.status_code)
         return resp

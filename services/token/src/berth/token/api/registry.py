@@ -4,12 +4,13 @@ GET with Basic or anonymous, and the OAuth2 POST)."""
 from __future__ import annotations
 
 import hmac
-import time
+import logging
 from typing import Any
 
 import structlog
 from berth.common.auth import ANONYMOUS, INTERNAL_HEADER, SERVICE, Principal
 from berth.common.errors import BadRequest, Unauthorized
+from berth.common.logging import log_enabled
 from berth.token import metrics
 from berth.token.api.support import basic_credentials, login, principal_of, services
 from berth.token.errors import (
@@ -52,12 +53,11 @@ def _caller() -> tuple[Principal, Account | None]:
 def _grant(principal: Principal, service: str, scopes: list[Scope]) -> dict[str, Any]:
     granted: list[Scope] = []
     if scopes:
-        started = time.perf_counter()
         granted = services().authorizer.authorize(principal, service, scopes)
-        metrics.AUTHORIZE_SECONDS.observe(time.perf_counter() - started)
     body = services().issuer.registry_token(principal, service, granted)
-    log.info("token_issued", sub=principal.username, service=service,
-             scopes=[s.to_string() for s in granted], via=principal.via)
+    if log_enabled(logging.INFO):
+        log.info("token_issued", sub=principal.username, service=service,
+                 scopes=[s.to_string() for s in granted], via=principal.via)
     body["scope"] = " ".join(s.to_string() for s in granted)
     return body
 

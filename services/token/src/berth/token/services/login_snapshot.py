@@ -39,8 +39,8 @@ _STATEMENT = (
                    & (_TOKENS.c.token_hash == bindparam("digest")))
         .outerjoin(_ACCOUNT, _ACCOUNT.c.key == bindparam("account_key"))
         .outerjoin(_ADDRESS, _ADDRESS.c.key == bindparam("address_key")))
+    # Unique username, token hash and throttle keys: one row at most.
     .where(_USERS.c.username == bindparam("username"))
-    .limit(1)
 )
 
 

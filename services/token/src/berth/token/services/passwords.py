@@ -70,6 +70,10 @@ class VerificationCache:
         self.max_entries = max_entries
         self._key = secrets.token_bytes(32)
         self._entries: dict[bytes, tuple[float, int]] = {}
+        # Users that may have entries: a user with none (an application token's
+        # owner, say) is a miss without computing the HMAC. Never missing a
+        # user that has entries; may hold one whose entries expired.
+        self._users: set[int] = set()
         self._lock = threading.Lock()
 
     def _digest(self, user_id: int, password: str, password_hash: str | None,
@@ -81,7 +85,7 @@ class VerificationCache:
     def hit(self, user_id: int, password: str, password_hash: str | None,
             changed_at: datetime | None) -> bool:
         """True when this exact password was verified for this user lately."""
-        if self.ttl <= 0:
+        if self.ttl <= 0 or user_id not in self._users:
             return False
         digest = self._digest(user_id, password, password_hash, changed_at)
         with self._lock:
@@ -105,12 +109,15 @@ class VerificationCache:
                 self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
                 if len(self._entries) >= self.max_entries:
                     self._entries.clear()
+                self._users = {entry[1] for entry in self._entries.values()}
             self._entries[digest] = (time.monotonic() + self.ttl, user_id)
+            self._users.add(user_id)
 
     def forget_user(self, user_id: int) -> None:
         """Drop every entry of ``user_id`` (password change, disable, delete)."""
         with self._lock:
             self._entries = {k: v for k, v in self._entries.items() if v[1] != user_id}
+            self._users.discard(user_id)
 
     def __len__(self) -> int:
         return len(self._entries)
