@@ -39,6 +39,11 @@ def ctx(*, login: bool = False) -> Ctx:
 
         def mirror() -> User:
             known = session.get(User, uid)
+            if (known is not None and known.username == principal.username
+                    and known.bot == (principal.kind == "bot")):
+                # Nothing to refresh (the name is unique, so no stale row holds
+                # it): no write, no commit, and the request keeps one snapshot.
+                return known
             # An API token's admin claim may be up to a token lifetime old: it
             # decides this request, but only events and authorize calls (fresh
             # from the token service) change the mirror's flag.
