@@ -214,3 +214,25 @@ def test_tag_as_sub_resource(world: Any, cast: dict[str, Any]) -> None:
     other = world.repo_id("devs/other")
     assert cast["owner"].get(f"/api/v1/repositories/{other}/tags/{tid}"
                              ).status_code == 404
+
+
+def test_lists_sorted_by_a_unique_name_need_no_tie_break(world: Any) -> None:
+    from .test_query_count import counting
+
+    admin = world.user("root", admin=True)
+    world.team(admin, "t")
+    ns = world.namespace(admin, "ns", "t")
+    for name in ("b", "c", "a"):
+        world.push(f"ns/{name}", name, D1)
+        world.push("ns/a", f"t{name}", D1)
+    repo = world.repo_id("ns/a")
+    with counting(world) as seen:
+        repos = admin.get(f"/api/v1/namespaces/{ns}/repositories?sort_order=desc")
+        tags = admin.get(f"/api/v1/repositories/{repo}/tags")
+    assert [r["name"] for r in repos.get_json()] == ["c", "b", "a"]
+    assert [t["name"] for t in tags.get_json()] == ["a", "ta", "tb", "tc"]
+    ordered = [" ".join(s.split()) for s in seen if "ORDER BY" in s]
+    assert any("ORDER BY repositories.name DESC LIMIT" in s for s in ordered), ordered
+    assert any("ORDER BY tags.name ASC LIMIT" in s for s in ordered), ordered
+    by_id = admin.get(f"/api/v1/repositories/{repo}/tags?sort_attr=size").get_json()
+    assert [t["name"] for t in by_id] == ["tb", "tc", "a", "ta"]  # equal sizes: by id

@@ -49,6 +49,10 @@ def list_visible(ctx: Ctx, page: Page,
         filters.append(Repository.namespace_id.in_(list(counts)))
     column = getattr(Repository, page.sort_attr)
     order = (column.desc() if page.descending else column.asc(), Repository.id)
+    if namespace_id is not None and page.sort_attr == "name":
+        # Names are unique in a namespace: without the redundant tie-break the
+        # (namespace_id, name) index gives the order (MariaDB sorted instead).
+        order = order[:1]
     if page.all:
         return list(ctx.session.scalars(
             select(Repository).options(*_load_repo()).where(*filters)
@@ -126,8 +130,9 @@ def tags_of(ctx: Ctx, repo: Repository, page: Page | None = None) -> list[Tag]:
     query = select(Tag).where(Tag.repository_id == repo.id)
     if page is not None:
         column = getattr(Tag, page.sort_attr)
-        query = query.order_by(column.desc() if page.descending else column.asc(),
-                               Tag.id)
+        query = query.order_by(column.desc() if page.descending else column.asc())
+        if page.sort_attr != "name":  # names are unique in a repository
+            query = query.order_by(Tag.id)
         if not page.all:
             query = query.offset(page.offset).limit(page.per_page)
     else:
