@@ -146,3 +146,43 @@ def test_a_long_chain_verifies_across_batches(record: Callable[..., Any],
         report = _verify(sessions, batch=batch)
         assert report["intact"] and report["records"] == 23
         assert (report["first_id"], report["last_id"]) == (1, 23)
+
+
+def test_awkward_values_verify_and_a_change_to_them_is_caught(
+        record: Callable[..., Any], sessions: sessionmaker[Session]) -> None:
+    from datetime import datetime
+
+    # Separators of the packed MySQL read (":" and "~"), characters beyond the
+    # BMP, NULLs, and a year MySQL pads where the hashed form does not.
+    rec = record("catalog.team.created",
+                 {"entity_id": 1, "name": "a:b~c 😀", "details": {"k:~": "ü😀:", "n": None}},
+                 actor={"id": None, "name": "~3:x", "address": None},
+                 occurred_at=datetime(999, 5, 6, 7, 8, 9, 10))
+    record("catalog.team.created", {"entity_id": 2, "name": "~"})
+    assert _verify(sessions)["intact"]
+    assert _verify(sessions)["records"] == 2
+    _sql(sessions, f"UPDATE audit_records SET target_name = 'a:b~c 😁' WHERE id = {rec.id}")
+    report = _verify(sessions)
+    assert not report["intact"]
+    assert report["broken"] == {"id": rec.id, "reason": "hash_mismatch"}
+
+
+def test_the_packed_row_reads_back_every_value() -> None:
+    from berth.audit.chain import HASHED_FIELDS
+    from berth.audit.services.verification import _unpack
+
+    values: dict[str, Any] = {name: None for name in HASHED_FIELDS}
+    values.update(id=12, event_id="e:1", event_type="t", action="a",
+                  occurred_at="2026-01-02T03:04:05.000006Z",
+                  recorded_at="0999-01-02T03:04:05.000006Z", actor_id=7,
+                  actor_name="~😀", details='{"x": [1, "~:"]}', producer="p",
+                  prev_hash="0" * 64)
+    texts = [None if values[n] is None else str(values[n]) for n in HASHED_FIELDS]
+    packed = "".join("~" if t is None else f"{len(t)}:{t}" for t in [*texts, "h" * 64])
+    read = _unpack([packed])
+    got = dict(zip(HASHED_FIELDS, read, strict=False))
+    assert read[-1] == "h" * 64
+    assert got["id"] == 12 and got["actor_id"] == 7 and got["target_id"] is None
+    assert got["details"] == {"x": [1, "~:"]} and got["actor_name"] == "~😀"
+    assert got["recorded_at"] == "999-01-02T03:04:05.000006Z"
+    assert got["occurred_at"] == "2026-01-02T03:04:05.000006Z"
