@@ -28,8 +28,9 @@ def _tags(stack: RunningStack, auth: dict[str, str], full_name: str) -> set[str]
                             headers=auth))
     for repo in repos:
         if repo.get("full_name") == full_name:
+            # every tag: a page holds 15, and the pushes add up to 200
             tags = _json(stack.api("GET", f"/api/v1/repositories/{repo['id']}/tags",
-                                   headers=auth))
+                                   params={"all": "true"}, headers=auth))
             return {t["name"] for t in tags}
     return set()
 
