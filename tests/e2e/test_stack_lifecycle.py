@@ -62,38 +62,46 @@ def test_crashed_service_is_restarted(stack: RunningStack) -> None:
 
 
 @pytest.fixture(scope="module")
-def es256_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """A second stack signing with a P-256 key (ES256); stopped by the last test."""
-    own = RunningStack(tmp_path_factory.mktemp("es256") / "home",
-                       env={"BERTH_TOKEN_ALGORITHM": "ES256"})
+def rs256_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """A second stack signing with an RSA key (RS256; generated keys are P-256
+    by default); stopped by the last test."""
+    own = RunningStack(tmp_path_factory.mktemp("rs256") / "home",
+                       env={"BERTH_TOKEN_ALGORITHM": "RS256"})
     own.start()
     yield own
     own.stop()
 
 
-def test_es256_tokens_are_accepted_by_the_registry(es256_stack: RunningStack,
+def test_the_default_stack_signs_es256(stack: RunningStack) -> None:
+    import jwt
+
+    token = stack.api("GET", "/v2/token", params={"service": stack.host}).json()["token"]
+    assert jwt.get_unverified_header(token)["alg"] == "ES256"
+
+
+def test_rs256_tokens_are_accepted_by_the_registry(rs256_stack: RunningStack,
                                                    tmp_path: Path) -> None:
     import jwt
 
     from tests.e2e.support.clients import Skopeo
     from tests.e2e.support.oci import simple_image
 
-    resp = es256_stack.api("POST", "/api/v1/users/bootstrap", json={"user": {
+    resp = rs256_stack.api("POST", "/api/v1/users/bootstrap", json={"user": {
         "username": "root", "email": "root@example.test", "password": "root-password-1"}})
     assert resp.status_code == 201, resp.text
     creds = f"root:{resp.json()['plain_token']}"
-    token = es256_stack.api("GET", "/v2/token", params={"service": es256_stack.host},
+    token = rs256_stack.api("GET", "/v2/token", params={"service": rs256_stack.host},
                             auth=("root", "root-password-1")).json()["token"]
-    assert jwt.get_unverified_header(token)["alg"] == "ES256"
-    pushed = simple_image(tmp_path / "image", "v1", content="es256")
-    skopeo = Skopeo(es256_stack.host)
-    res = skopeo.push(tmp_path / "image", "v1", "root/es", creds)
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    pushed = simple_image(tmp_path / "image", "v1", content="rs256")
+    skopeo = Skopeo(rs256_stack.host)
+    res = skopeo.push(tmp_path / "image", "v1", "root/rs", creds)
     assert res.ok, res.err
-    assert skopeo.digest("root/es", "v1", creds) == pushed
+    assert skopeo.digest("root/rs", "v1", creds) == pushed
 
 
-def test_sigterm_leaves_nothing_running(es256_stack: RunningStack) -> None:
-    own = es256_stack
+def test_sigterm_leaves_nothing_running(rs256_stack: RunningStack) -> None:
+    own = rs256_stack
     assert own.api("GET", "/api/v1/_ping").status_code == 200
     key = (own.home / "keys" / "token-signing.pem").read_bytes()
     own.stop()
