@@ -75,3 +75,58 @@ def test_a_steady_login_does_not_wait_for_the_write_lock(make_app: Any,
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+class SlowCountingHasher:
+    """Cheap argon2, slow enough that parallel logins overlap; counts verifies."""
+
+    def __init__(self) -> None:
+        from argon2 import PasswordHasher
+
+        self.inner = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+        self.verifications = 0
+
+    def hash(self, password: str) -> str:
+        return self.inner.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        import time
+
+        self.verifications += 1
+        time.sleep(0.2)
+        return self.inner.verify(password_hash, password)
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="one embedded database file")
+def test_parallel_first_logins_with_one_password_verify_it_once(
+        make_config: Any, rsa_key: Any, authorizer: Any, tmp_path: Path) -> None:
+    from berth.common.signing import Signer
+    from berth.token.app import create_app
+    from berth.token.models import Base
+
+    hasher = SlowCountingHasher()
+    config = make_config(BERTH_TOKEN_DATABASE_URL=f"sqlite:///{tmp_path / 't.sqlite'}")
+    app = create_app(config, signer=Signer([rsa_key]), authorizer=authorizer,
+                     hasher=hasher)  # type: ignore[arg-type]
+    svc = app.extensions["berth.token"]
+    Base.metadata.create_all(svc.runtime.engine)
+    with svc.runtime.sessions() as session:
+        svc.users.create(session, username="alice", email="a@example.com",
+                         password=PASSWORD)
+        session.commit()
+    hasher.verifications = 0
+    query = "/v2/token?service=registry.test&scope=repository:alice/x:pull"
+
+    def login(secret: str) -> int:
+        return app.test_client().get(query, headers=_basic("alice", secret)).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(login, [PASSWORD] * 8))
+    assert statuses == [200] * 8
+    assert hasher.verifications == 1
+    # Wrong passwords are each checked for real, one after the other.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert list(pool.map(login, ["wrong"] * 3)) == [401] * 3
+    assert hasher.verifications == 4
+    assert svc.cache._inflight == {}  # nothing left behind
+    svc.runtime.engine.dispose()

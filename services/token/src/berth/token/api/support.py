@@ -59,10 +59,24 @@ def login(username: str, secret: str, *, client: str, address: str | None = None
     first."""
     svc = services()
     addr = client_address() if address is None else address
-    with read_only_connection(svc.runtime.engine) as conn:
-        known = svc.credentials.recognise(conn, username, secret, address=addr)
+    known = _recognise(username, secret, addr)
     if known is not None:
         return known
+    with svc.cache.exclusive(username, secret) as waited:
+        # Who waited may find the first one's login done (a cached password,
+        # a fresh touch): one read again instead of a verification.
+        known = _recognise(username, secret, addr) if waited else None
+        return known or _authenticate(username, secret, client, addr)
+
+
+def _recognise(username: str, secret: str, address: str) -> Login | None:
+    svc = services()
+    with read_only_connection(svc.runtime.engine) as conn:
+        return svc.credentials.recognise(conn, username, secret, address=address)
+
+
+def _authenticate(username: str, secret: str, client: str, addr: str) -> Login:
+    svc = services()
     with svc.runtime.sessions() as session:
 
         def attempt() -> Login | AppError:

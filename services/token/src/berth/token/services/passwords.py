@@ -30,7 +30,10 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -75,6 +78,7 @@ class VerificationCache:
         # user that has entries; may hold one whose entries expired.
         self._users: set[int] = set()
         self._lock = threading.Lock()
+        self._inflight: dict[bytes, list[Any]] = {}  # key -> [lock, holders]
 
     def _digest(self, user_id: int, password: str, password_hash: str | None,
                 changed_at: datetime | None) -> bytes:
@@ -112,6 +116,35 @@ class VerificationCache:
                 self._users = {entry[1] for entry in self._entries.values()}
             self._entries[digest] = (time.monotonic() + self.ttl, user_id)
             self._users.add(user_id)
+
+    @contextmanager
+    def exclusive(self, username: str, secret: str) -> Iterator[bool]:
+        """Hold off other logins with this very name and secret in this process
+        until the block ends; yields True when it had to wait for one.
+
+        A client's first requests come in parallel with one password (docker
+        asks for a token per layer): without this each would pay for argon2
+        (64 MiB each) at once. With it the first verifies and the others, once
+        it has committed, find its result in the cache."""
+        key = hmac.new(self._key, f"{len(username)}:{username}:{secret}".encode(),
+                       hashlib.sha256).digest()
+        with self._lock:
+            slot = self._inflight.setdefault(key, [threading.Lock(), 0])
+            slot[1] += 1
+        lock: threading.Lock = slot[0]
+        try:
+            waited = not lock.acquire(blocking=False)
+            if waited:
+                lock.acquire()
+            try:
+                yield waited
+            finally:
+                lock.release()
+        finally:
+            with self._lock:
+                slot[1] -= 1
+                if slot[1] == 0:
+                    del self._inflight[key]
 
     def forget_user(self, user_id: int) -> None:
         """Drop every entry of ``user_id`` (password change, disable, delete)."""
