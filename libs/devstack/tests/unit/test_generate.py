@@ -80,6 +80,7 @@ def test_nginx_config_is_valid(stack: Stack) -> None:
     assert res.returncode == 0, res.stderr
     text = conf.read_text()
     assert "listen 127.0.0.1:18080;" in text and "location /internal/ { return 404; }" in text
+    assert "access.log combined buffer=64k flush=1s;" in text
 
 
 def test_supervisor_runs_every_installed_service_and_worker(stack: Stack) -> None:

@@ -119,7 +119,8 @@ pid {n}/nginx.pid;
 error_log {n}/error.log warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log {n}/access.log;
+    # Buffered: a pull is a burst of small requests (token, manifest, layers).
+    access_log {n}/access.log combined buffer=64k flush=1s;
     client_body_temp_path {n}/tmp/body;
     proxy_temp_path {n}/tmp/proxy;
     fastcgi_temp_path {n}/tmp/fastcgi;
