@@ -47,6 +47,7 @@ class AuditRecord(Base):  # type: ignore[valid-type,misc]
         Index("ix_audit_records_action", "action"),
         Index("ix_audit_records_namespace", "namespace"),
         Index("ix_audit_records_repository", "repository"),
+        Index("ix_audit_records_target_type_occurred_at", "target_type", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
