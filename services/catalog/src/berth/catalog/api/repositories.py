@@ -12,6 +12,7 @@ from berth.catalog.api.helpers import flag, listing, state
 from berth.catalog.models import Repository, Tag
 from berth.catalog.services import access, repositories
 from berth.catalog.services.context import Ctx
+from berth.catalog.services.paging import total_of
 from berth.common.web import field, nested, page_params, request_data
 from flask import Blueprint, Response, jsonify
 
@@ -93,7 +94,8 @@ def tags(repository_id: int) -> Response:
     repo, _ = repositories.get_visible(ctx, repository_id)
     page = page_params(repositories.TAG_SORT_KEYS, default_sort="name")
     rows = repositories.tags_of(ctx, repo, page)
-    return listing(present_tags(ctx, rows), page, repositories.count_tags(ctx, repo))
+    total = total_of(page, len(rows), lambda: repositories.count_tags(ctx, repo))
+    return listing(present_tags(ctx, rows), page, total)
 
 
 @bp.get("/<int:repository_id>/tags/grouped")

@@ -17,7 +17,7 @@ from berth.catalog.services.registry_ops import (
 )
 from berth.common.events import catalog as ev
 from berth.common.web import Page
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, false, func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -76,19 +76,22 @@ class RepoStats:
 
 
 def stats(ctx: Ctx, ids: list[int]) -> RepoStats:
-    """Stars, tag counts and the caller's stars for ``ids`` (three queries)."""
+    """Stars, tag counts and the caller's stars for ``ids`` (two queries)."""
     if not ids:
         return RepoStats({}, {}, set())
-    stars = dict(ctx.session.execute(
-        select(Star.repository_id, func.count(Star.id))
-        .where(Star.repository_id.in_(ids)).group_by(Star.repository_id)).all())
+    mine = Star.user_id == ctx.user_id if ctx.user_id is not None else false()
+    stars: dict[int, int] = {}
+    starred: set[int] = set()
+    for repo_id, count, by_caller in ctx.session.execute(
+            select(Star.repository_id, func.count(Star.id),
+                   func.sum(case((mine, 1), else_=0)))
+            .where(Star.repository_id.in_(ids)).group_by(Star.repository_id)):
+        stars[repo_id] = count
+        if by_caller:
+            starred.add(repo_id)
     tags = dict(ctx.session.execute(
         select(Tag.repository_id, func.count(Tag.id))
         .where(Tag.repository_id.in_(ids)).group_by(Tag.repository_id)).all())
-    starred: set[int] = set()
-    if ctx.user_id is not None:
-        starred = set(ctx.session.scalars(select(Star.repository_id).where(
-            Star.repository_id.in_(ids), Star.user_id == ctx.user_id)))
     return RepoStats(stars, tags, starred)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from berth.catalog.models import Namespace, Repository, Team
 from berth.catalog.services import access, name_index, teams
 from berth.catalog.services.context import Ctx
+from berth.catalog.services.paging import total_of
 from berth.common.web import Page, escape_like
 from sqlalchemy import ColumnElement, CompoundSelect, Select, func, select, union
 from sqlalchemy.orm import joinedload
@@ -62,14 +63,14 @@ def repositories(ctx: Ctx, q: str, page: Page) -> tuple[list[Repository], int]:
     visible = access.visible_namespaces(ctx.session, ctx.subject, ctx.knobs)
     where = visible & _repository_match(ctx, q)
     joined = select(Repository).join(Namespace, Namespace.id == Repository.namespace_id)
-    total = ctx.session.scalar(select(func.count(Repository.id)).join(
-        Namespace, Namespace.id == Repository.namespace_id).where(where)) or 0
-    rows = ctx.session.scalars(
+    rows = list(ctx.session.scalars(
         joined.options(joinedload(Repository.namespace)
                        .joinedload(Namespace.registry_ref))
         .where(where).order_by(Repository.name, Repository.id)
-        .offset(page.offset).limit(page.per_page)).unique()
-    return list(rows), total
+        .offset(page.offset).limit(page.per_page)).unique())
+    return rows, total_of(page, len(rows), lambda: ctx.session.scalar(
+        select(func.count(Repository.id)).join(
+            Namespace, Namespace.id == Repository.namespace_id).where(where)) or 0)
 
 
 def namespaces(ctx: Ctx, q: str, page: Page) -> tuple[list[Namespace], int]:
@@ -77,12 +78,12 @@ def namespaces(ctx: Ctx, q: str, page: Page) -> tuple[list[Namespace], int]:
     visible = access.visible_namespaces(ctx.session, ctx.subject, ctx.knobs)
     where = (visible & Namespace.is_global.is_(False)
              & func.lower(Namespace.name).like(_pattern(q), escape="\\"))
-    total = ctx.session.scalar(select(func.count(Namespace.id)).where(where)) or 0
-    rows = ctx.session.scalars(
+    rows = list(ctx.session.scalars(
         select(Namespace).options(joinedload(Namespace.team)).where(where)
         .order_by(Namespace.name, Namespace.id)
-        .offset(page.offset).limit(page.per_page))
-    return list(rows), total
+        .offset(page.offset).limit(page.per_page)))
+    return rows, total_of(page, len(rows), lambda: ctx.session.scalar(
+        select(func.count(Namespace.id)).where(where)) or 0)
 
 
 def teams_matching(ctx: Ctx, q: str, page: Page) -> tuple[list[Team], int]:
@@ -91,7 +92,8 @@ def teams_matching(ctx: Ctx, q: str, page: Page) -> tuple[list[Team], int]:
         return [], 0
     where = teams.visible_filter(ctx) & func.lower(Team.name).like(_pattern(q),
                                                                    escape="\\")
-    total = ctx.session.scalar(select(func.count(Team.id)).where(where)) or 0
-    rows = ctx.session.scalars(select(Team).where(where).order_by(Team.name, Team.id)
-                               .offset(page.offset).limit(page.per_page))
-    return list(rows), total
+    rows = list(ctx.session.scalars(select(Team).where(where)
+                                    .order_by(Team.name, Team.id)
+                                    .offset(page.offset).limit(page.per_page)))
+    return rows, total_of(page, len(rows), lambda: ctx.session.scalar(
+        select(func.count(Team.id)).where(where)) or 0)
