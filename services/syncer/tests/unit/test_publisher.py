@@ -5,6 +5,7 @@ nothing."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -102,6 +103,7 @@ def test_a_bus_that_is_down_leaves_every_row_for_the_relay_and_never_blocks(
         runtime, tmp_path):
     down = Bus("amqp://guest:guest@127.0.0.1:9//", tmp_path, "syncer")
     publisher = Publisher(Outbox(OUTBOX, down, "syncer"), runtime.sessions, waiting=1)
+    started = time.monotonic()
     publisher.start()
     rows = []
     for tag in ("a", "b", "c", "d", "e"):  # more batches than the queue holds
@@ -109,6 +111,7 @@ def test_a_bus_that_is_down_leaves_every_row_for_the_relay_and_never_blocks(
         rows += batch
         publisher.committed(batch)
     publisher.finish(timeout=30)
+    assert time.monotonic() - started < 20  # one failed connection, then no waiting
     assert publisher.failed and publisher.published == 0
     assert [e["id"] for e in outbox_events(runtime)] == [r["event_id"] for r in rows]
 
@@ -119,3 +122,24 @@ def test_without_a_bus_rows_stay_in_the_outbox(runtime):
     publisher.committed(commit_events(runtime, ["a"]))
     publisher.finish()
     assert len(outbox_events(runtime)) == 1
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_publisher_thread_that_dies_never_blocks_the_walk(runtime, bus, monkeypatch):
+    from berth.syncer.services import publisher as module
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the log stream is closed")
+
+    publisher = Publisher(Outbox(OUTBOX, bus, "syncer"), runtime.sessions, waiting=1)
+    monkeypatch.setattr(publisher, "_publish", broken)
+    monkeypatch.setattr(module.log, "warning", broken)  # dies while reporting it
+    publisher.start()
+    rows = []
+    for tag in ("a", "b", "c", "d"):
+        batch = commit_events(runtime, [tag])
+        rows += batch
+        publisher.committed(batch)
+    publisher.finish(timeout=10)
+    assert publisher.failed
+    assert [e["id"] for e in outbox_events(runtime)] == [r["event_id"] for r in rows]

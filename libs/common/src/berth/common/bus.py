@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -145,11 +146,16 @@ class Bus:
                     channel.tx_select()
                     self._tx = True
                 producer = conn.Producer(channel=channel)
-                for body, exchange, routing_key, message_id in messages:
-                    producer.publish(
-                        body, exchange=exchange, routing_key=routing_key,
-                        delivery_mode=2, content_type="application/json",
-                        content_encoding="utf-8", message_id=message_id, retry=False)
+                # Embedded, the batch's files are written together at the end
+                # (a message bound to several queues is written once).
+                batched = getattr(channel, "batched_puts", None)
+                with batched() if batched is not None else nullcontext():
+                    for body, exchange, routing_key, message_id in messages:
+                        producer.publish(
+                            body, exchange=exchange, routing_key=routing_key,
+                            delivery_mode=2, content_type="application/json",
+                            content_encoding="utf-8", message_id=message_id,
+                            retry=False)
                 if self._tx:
                     channel.tx_commit()
             except Exception as exc:  # kombu raises many transport-specific types

@@ -55,15 +55,25 @@ class Publisher:
     def committed(self, rows: Sequence[OutboxRow]) -> None:
         """Publish ``rows``, whose transaction has committed (blocks when behind)."""
         if rows and self.bus is not None and not self.failed:
-            self._queue.put(rows)
+            self._offer(rows)
 
     def finish(self, timeout: float = 300.0) -> None:
         """Publish what is waiting, then stop and close the connection."""
         if self.bus is None:
             return
-        self._queue.put(None)
+        self._offer(None)
         self._thread.join(timeout)
         self.bus.close()
+
+    def _offer(self, item: Sequence[OutboxRow] | None) -> None:
+        # Wait for room only while the thread lives (after a failure it only
+        # drains): a walk must never hang on a publisher that died.
+        while self._thread.is_alive():
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
 
     def _loop(self) -> None:
         last = False
