@@ -18,9 +18,19 @@ from sqlalchemy import Connection, bindparam, select
 
 _USERS = User.__table__
 _TOKENS = ApplicationToken.__table__.alias("token")
-_ACCOUNT = LoginThrottle.__table__.alias("account")
-_ADDRESS = LoginThrottle.__table__.alias("address")
+_THROTTLES = LoginThrottle.__table__
 _THROTTLE_COLUMNS = ("failures", "window_started_at", "window_failures", "locked_until")
+
+
+def _throttle_columns(prefix: str) -> list[Any]:
+    # One indexed lookup per value, by the unique key: scalar subqueries keep
+    # the throttle rows out of the FROM list (they are not related to the user
+    # row, and a join without a condition between them reads as a mistake).
+    key = bindparam(f"{prefix}_key")
+    return [select(_THROTTLES.c[name]).where(_THROTTLES.c.key == key)
+            .scalar_subquery().label(f"{prefix}_{name}")
+            for name in ("id", *_THROTTLE_COLUMNS)]
+
 
 # Built once: SQLAlchemy memoises a statement's cache key, so executing the same
 # object again skips building and compiling it.
@@ -29,17 +39,11 @@ _STATEMENT = (
            _USERS.c.enabled, _USERS.c.password_hash, _USERS.c.password_changed_at,
            _TOKENS.c.id.label("token_id"),
            _TOKENS.c.last_used_at.label("token_last_used_at"),
-           *(_ACCOUNT.c[name].label(f"account_{name}") for name in _THROTTLE_COLUMNS),
-           _ACCOUNT.c.id.label("account_row"),
-           *(_ADDRESS.c[name].label(f"address_{name}") for name in _THROTTLE_COLUMNS),
-           _ADDRESS.c.id.label("address_row"))
+           *_throttle_columns("account"), *_throttle_columns("address"))
     .select_from(
-        _USERS
-        .outerjoin(_TOKENS, (_TOKENS.c.user_id == _USERS.c.id)
-                   & (_TOKENS.c.token_hash == bindparam("digest")))
-        .outerjoin(_ACCOUNT, _ACCOUNT.c.key == bindparam("account_key"))
-        .outerjoin(_ADDRESS, _ADDRESS.c.key == bindparam("address_key")))
-    # Unique username, token hash and throttle keys: one row at most.
+        _USERS.outerjoin(_TOKENS, (_TOKENS.c.user_id == _USERS.c.id)
+                         & (_TOKENS.c.token_hash == bindparam("digest"))))
+    # Unique username and token hash: one row at most.
     .where(_USERS.c.username == bindparam("username"))
 )
 
@@ -93,6 +97,6 @@ def read(conn: Connection, *, username: str, digest: str, account_key: str,
 
 
 def _counts(values: Any, prefix: str) -> Counts | None:
-    if values[f"{prefix}_row"] is None:
+    if values[f"{prefix}_id"] is None:
         return None
     return Counts(*(values[f"{prefix}_{name}"] for name in _THROTTLE_COLUMNS))
