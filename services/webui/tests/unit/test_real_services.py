@@ -1,4 +1,4 @@
-"""The web UI against the REAL token and catalog apps (SQLite in memory),
+"""The web UI against the REAL token and catalog apps (SQLite files),
 each served over HTTP on a free loopback port, as in a deployment. Skipped
 only while one of those packages is not installed."""
 
@@ -67,6 +67,7 @@ class Stack:
         from berth.token.config import load_config
         from berth.token.models import Base as TokenBase
 
+        home.mkdir(parents=True, exist_ok=True)
         token_port, catalog_port = free_port(), free_port()
         self.token_url = f"http://127.0.0.1:{token_port}"
         self.catalog_url = f"http://127.0.0.1:{catalog_port}"
@@ -74,8 +75,12 @@ class Stack:
                   "BERTH_TOKEN_ISSUER": ISSUER, "BERTH_LOG_LEVEL": "WARNING",
                   "BERTH_TOKEN_URL": self.token_url, "BERTH_CATALOG_URL": self.catalog_url,
                   "BERTH_REGISTRY_SERVICE": REGISTRY, "BERTH_REGISTRY_HOSTNAME": REGISTRY}
+        # Files, not ":memory:": both apps serve threads concurrently (the web UI
+        # asks for the dashboard's panels at once), and one in-memory connection
+        # shared by every thread would mix their transactions.
         self.token = token_app.create_app(
-            load_config({**common, "BERTH_TOKEN_DATABASE_URL": "sqlite://"}),
+            load_config({**common,
+                         "BERTH_TOKEN_DATABASE_URL": f"sqlite:///{home / 'token.sqlite'}"}),
             signer=Signer([generate_key("RS256")]),
             hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
         TokenBase.metadata.create_all(self.token.extensions["berth.token"].runtime.engine)
@@ -83,7 +88,8 @@ class Stack:
         self.bus = _Bus()
         self.registry = _Registry()
         self.catalog = catalog_app.create_app(
-            load(CatalogConfig, common, database_url="sqlite://"), bus=self.bus,
+            load(CatalogConfig, common,
+                 database_url=f"sqlite:///{home / 'catalog.sqlite'}"), bus=self.bus,
             registry_ops=self.registry, create_schema=True)
         self.catalog_server = Served(self.catalog, port=catalog_port)
 
