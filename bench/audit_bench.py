@@ -130,6 +130,10 @@ def run(stack: RunningStack, database_url: str, token: str, *, ingest_count: int
         stack.supervisorctl("stop", "audit-worker")  # one writer while seeding
         for size in sorted(sizes):
             seed_rate = log.grow(size, start=size * 10)
+            # Growing to a million records outlasts an API token (15 minutes).
+            from bench.catalog_bench import api_token
+
+            http.headers["Authorization"] = f"Bearer {api_token(stack)}"
             print(f"bench: audit log at {size} records (seeded at "
                   f"{seed_rate:.0f} records/s)", file=sys.stderr, flush=True)
             cases = {"actor": f"{base}?actor=user07",
