@@ -95,3 +95,20 @@ def test_request_line_only_when_info_is_on(capsys: pytest.CaptureFixture[str],
         assert capsys.readouterr().err.count('"request_served"') == lines
     finally:
         configure_logging("test", "INFO")
+
+
+def test_lines_follow_stderr_after_the_stream_they_were_configured_with_closed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    import structlog
+    from berth.common.logging import configure_logging
+
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging("test", "INFO")
+    first.close()  # e.g. a test's capture that has ended
+    monkeypatch.setattr(sys, "stderr", second)
+    structlog.get_logger("x").info("still_written")
+    assert '"still_written"' in second.getvalue()

@@ -75,6 +75,21 @@ def redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
 _level = logging.INFO
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a line is written, not when logging was
+    configured: a stream swapped in for a while (a test's capture, a server's
+    redirect) and closed afterwards must not take the log lines with it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_STDERR = _CurrentStderr()
+
+
 def log_enabled(level: int) -> bool:
     """True when lines at ``level`` are written (see :func:`configure_logging`).
 
@@ -99,7 +114,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(sort_keys=True),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_STDERR),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
