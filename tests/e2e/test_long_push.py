@@ -235,13 +235,19 @@ def test_registry_refuses_a_token_only_past_exp_plus_leeway(
 
 def last_access(stack: RunningStack, request_line: str, status: int) -> int:
     """UNIX time (seconds) of the last ingress access-log line for
-    ``request_line`` answered with ``status``."""
-    seen = []
-    for line in (stack.home / "nginx" / "access.log").read_text().splitlines():
-        if request_line in line and f'" {status} ' in line:
-            match = ACCESS_LOG_TIME.search(line)
-            assert match is not None, line
-            seen.append(int(datetime.strptime(match.group(1), "%d/%b/%Y:%H:%M:%S %z")
-                            .astimezone(UTC).timestamp()))
+    ``request_line`` answered with ``status``. The ingress buffers its access
+    log (written at least every second), so the line may take a moment."""
+    deadline = time.monotonic() + 10
+    while True:
+        seen = []
+        for line in (stack.home / "nginx" / "access.log").read_text().splitlines():
+            if request_line in line and f'" {status} ' in line:
+                match = ACCESS_LOG_TIME.search(line)
+                assert match is not None, line
+                seen.append(int(datetime.strptime(match.group(1), "%d/%b/%Y:%H:%M:%S %z")
+                                .astimezone(UTC).timestamp()))
+        if seen or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert seen, f"no {request_line!r} with {status} in the access log"
     return seen[-1]

@@ -35,3 +35,21 @@ def test_a_name_taken_by_a_stale_row_moves_to_the_caller(world: Any) -> None:
     with world.session() as s:
         assert s.scalar(select(User.id).where(User.username == "bob")) == new.id
         assert s.get(User, old.id) is None
+
+
+def _transaction_open_after_ctx(world: Any, caller: Any, method: str) -> bool:
+    from berth.catalog.api.helpers import ctx
+
+    with world.app.test_request_context("/api/v1/teams", method=method,
+                                        headers=caller.headers):
+        world.app.preprocess_request()
+        return bool(ctx().session.in_transaction())
+
+
+def test_a_known_callers_write_request_begins_its_own_transaction(world: Any) -> None:
+    # A read snapshot that later writes is refused at once on SQLite when another
+    # process wrote since it began; a write request must start as a writer.
+    alice = world.user("alice")
+    assert alice.get("/api/v1/teams").status_code == 200
+    assert not _transaction_open_after_ctx(world, alice, "POST")
+    assert _transaction_open_after_ctx(world, alice, "GET")  # reads keep one snapshot

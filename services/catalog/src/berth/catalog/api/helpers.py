@@ -15,6 +15,8 @@ from berth.common.errors import Unauthorized
 from berth.common.web import Page, client_address, pagination_headers
 from flask import Response, current_app, jsonify, request
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def state() -> CatalogState:
     """The app's collaborators."""
@@ -61,6 +63,11 @@ def ctx(*, login: bool = False) -> Ctx:
         user = read_mostly(session, mirror)
         subject = Subject(kind=principal.kind, user_id=user.id, username=user.username,
                           admin=principal.admin, enabled=user.enabled)
+        if request.method not in SAFE_METHODS and session.in_transaction():
+            # A view that writes begins its own transaction as a writer: on
+            # SQLite, a read snapshot that later writes is refused at once
+            # (not waited for) when another process has written since it began.
+            session.rollback()
     if not subject.enabled:
         raise Unauthorized("this account is disabled")
     return Ctx(session=session, outbox=st.runtime.outbox, knobs=st.knobs,
