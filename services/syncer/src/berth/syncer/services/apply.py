@@ -12,6 +12,7 @@ listing and left alone. Once a batch has committed, its outbox rows go to
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -26,11 +27,21 @@ from berth.syncer.models import ObservedRepository, ObservedTag
 from berth.syncer.registry_client import ManifestInfo
 from berth.syncer.services.observed import utcnow
 from sqlalchemy import Row, Table, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 NAMESPACE = uuid.UUID("0c5e2f9a-3b7d-4f0e-8a61-5d2c9e7b4a13")
 Committed = Callable[[Sequence[dict[str, Any]]], None]
+# InnoDB's deadlock and lock-wait timeout: the server rolled the transaction
+# back, so running it again is safe (nothing was committed or published).
+RETRYABLE_CODES = frozenset({1205, 1213})
+ATTEMPTS = 4
+
+
+def retryable(exc: OperationalError) -> bool:
+    """True when ``exc`` is a deadlock or lock-wait timeout worth running again."""
+    args = getattr(exc.orig, "args", ())
+    return bool(args) and args[0] in RETRYABLE_CODES
 
 
 @dataclass
@@ -86,15 +97,27 @@ class Applier:
     def apply(self, listings: list[Listing], stats: RunStats) -> None:
         """Apply ``listings`` in one transaction (one by one after a race)."""
         try:
-            stats.merge(self._transaction(listings))
+            stats.merge(self._attempts(listings))
         except IntegrityError:
             # A notification created one of these repositories or tags in the
             # meantime: redo them one by one so only the racing one is retried.
             for listing in listings:
                 try:
-                    stats.merge(self._transaction([listing]))
+                    stats.merge(self._attempts([listing]))
                 except IntegrityError:
-                    stats.merge(self._transaction([listing]))
+                    stats.merge(self._attempts([listing]))
+
+    def _attempts(self, listings: list[Listing]) -> RunStats:
+        # Notifications write the same tables while a reconcile runs, so on
+        # MariaDB the two can deadlock; the loser is rolled back and run again.
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self._transaction(listings)
+            except OperationalError as exc:
+                if attempt == ATTEMPTS or not retryable(exc):
+                    raise
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
 
     def _transaction(self, listings: list[Listing]) -> RunStats:
         with self.factory() as session:
