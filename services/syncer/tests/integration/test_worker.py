@@ -4,7 +4,6 @@ relay onto the real bus, and the consumer deleting on the catalog's request."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import subprocess
 import sys
 import threading
@@ -13,25 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from berth.common.bus import Bus, queues_for
+from berth.common.bus import Bus
 from berth.common.events.base import Envelope
 from berth.common.events.catalog import TagDeleteRequested
 from berth.syncer.models import SyncRun
 from berth.syncer.worker import run_worker
 from sqlalchemy import create_engine, inspect, select
-from syncer_testing import wait_for
-
-
-def drain(bus: Bus, consumer: str) -> list[dict[str, Any]]:
-    """Take every message waiting in ``consumer``'s queue."""
-    out = []
-    with bus.connection() as conn:
-        bus.declare(conn)
-        queue = queues_for(consumer)[0](conn.default_channel)
-        while (message := queue.get(no_ack=True)) is not None:
-            body = message.payload
-            out.append(json.loads(body) if isinstance(body, str | bytes) else body)
-    return out
+from syncer_testing import drain, wait_for
 
 
 def test_migrate_command_creates_the_schema(tmp_path: Path):
