@@ -112,3 +112,30 @@ def test_lines_follow_stderr_after_the_stream_they_were_configured_with_closed(
     monkeypatch.setattr(sys, "stderr", second)
     structlog.get_logger("x").info("still_written")
     assert '"still_written"' in second.getvalue()
+
+
+def test_a_record_and_its_newline_are_one_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Workers sharing one pipe interleave between writes, not within one: a
+    # record written apart from its newline lets another's land on its line.
+    import sys
+
+    import structlog
+    from berth.common.logging import configure_logging
+
+    class Recording:
+        def __init__(self) -> None:
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+    stream = Recording()
+    monkeypatch.setattr(sys, "stderr", stream)
+    configure_logging("test", "INFO")
+    structlog.get_logger("x").info("one_write", detail="d")
+    assert len(stream.writes) == 1
+    assert stream.writes[0].endswith("}\n") and '"one_write"' in stream.writes[0]

@@ -114,7 +114,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(sort_keys=True),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_level),
-        logger_factory=structlog.PrintLoggerFactory(_STDERR),  # type: ignore[arg-type]
+        # A record and its newline in one write: processes sharing one pipe or
+        # file (gunicorn's workers) then never split each other's lines.
+        logger_factory=structlog.WriteLoggerFactory(_STDERR),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
