@@ -38,6 +38,21 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed scenario on a running stack reports the stack's newest error
+    lines: its temporary home (and the logs in it) is gone by the time a
+    failure is read."""
+    report = yield
+    stacks = [value for value in getattr(item, "funcargs", {}).values()
+              if isinstance(value, RunningStack)]
+    if report.failed and stacks:
+        lines = [line for s in stacks for line in s.error_lines()]
+        report.sections.append(("stack errors", "\n".join(lines) or "(none)"))
+    return report
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say where the browser scenarios left their screenshots."""
     used = browser.USED or ({browser.artifacts_dir()}

@@ -22,10 +22,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from kombu import Connection, Queue, binding
-
 from berth.common.bus import EXCHANGE, connection_for
 from berth.common.events.schema import strict
+from kombu import Connection, Queue, binding
+
 from tests.e2e.support.api import Api, eventually
 from tests.e2e.support.clients import Skopeo
 from tests.e2e.support.oci import simple_image

@@ -21,7 +21,6 @@ from berth.common.signing import Signer, generate_key
 from berth.common.testing import free_port
 from werkzeug.serving import BaseWSGIServer, make_server
 
-
 INTERNAL = "internal-security-secret"
 ISSUER = "berth-security"
 REGISTRY = "registry.security.test:5000"

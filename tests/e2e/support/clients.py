@@ -25,7 +25,7 @@ class Result:
 
 def run(cmd: list[str], env: dict[str, str] | None = None, timeout: int = 180) -> Result:
     """Run a client command and capture its output."""
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
@@ -88,7 +88,7 @@ class Podman:
         """``podman login`` with the password on stdin."""
         proc = subprocess.run(
             self._cmd("login", "--tls-verify=false", "-u", user, "--password-stdin",
-                      self.host), input=password, capture_output=True, text=True,
+                      self.host), check=False, input=password, capture_output=True, text=True,
             timeout=60, env={**os.environ, **self.env})
         return Result(proc.returncode, proc.stdout, proc.stderr)
 

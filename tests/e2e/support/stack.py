@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -41,6 +42,9 @@ def port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+_ERROR_LINE = re.compile(r'"level": "(error|critical|warning)"|Traceback|\[(ERROR|CRITICAL)\]')
 
 
 class RunningStack:
@@ -103,7 +107,7 @@ class RunningStack:
         """Run supervisorctl against this stack (stop/start a part)."""
         exe = Path(sys.executable).parent / "supervisorctl"
         out = subprocess.run([str(exe), "-c", str(self.home / "supervisord.conf"), *args],
-                             capture_output=True, text=True, timeout=60)
+                             check=False, capture_output=True, text=True, timeout=60)
         return out.stdout + out.stderr
 
     def api(self, method: str, path: str, **kw: Any) -> requests.Response:
@@ -115,3 +119,13 @@ class RunningStack:
         """The log of one supervised program."""
         path = self.home / "logs" / f"{part}.log"
         return path.read_text() if path.exists() else ""
+
+    def error_lines(self, limit: int = 40) -> list[str]:
+        """The newest error and warning lines of every program's log, marked
+        with the program: what a failed scenario reports about the stack."""
+        found: list[str] = []
+        for path in sorted((self.home / "logs").glob("*.log")):
+            for line in path.read_text(errors="replace").splitlines():
+                if _ERROR_LINE.search(line):
+                    found.append(f"{path.stem}: {line[:2000]}")
+        return found[-limit:]
