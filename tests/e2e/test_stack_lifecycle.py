@@ -50,14 +50,40 @@ def test_health_reports_a_stopped_registry_then_recovers(stack: RunningStack) ->
     assert _wait(lambda: requests.get(syncer, timeout=10).status_code == 200)
 
 
-def test_crashed_service_is_restarted(stack: RunningStack) -> None:
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_crashed_service_is_restarted(stack: RunningStack,
+                                      admin: dict[str, str]) -> None:
     status = stack.supervisorctl("pid", "token")
     pid = int(status.strip())
+    workers = _children(pid)
+    assert workers
     os.kill(pid, signal.SIGKILL)
+    # The workers go with their master: orphans would keep the port from the
+    # master started in its place and answer with a log pipe nobody reads.
+    assert _wait(lambda: not any(_alive(w) for w in workers), timeout=30)
     assert _wait(lambda: stack.api("GET", "/v2/token",
                                    params={"service": stack.host}).status_code == 200,
                  timeout=60)
-    assert int(stack.supervisorctl("pid", "token").strip()) != pid
+    new_pid = int(stack.supervisorctl("pid", "token").strip())
+    assert new_pid != pid
+    for _ in range(20):
+        resp = stack.api("GET", "/v2/token", params={"service": stack.host},
+                         auth=(admin["username"], admin["token"]))
+        assert resp.status_code == 200, resp.text
 
 
 @pytest.fixture(scope="module")

@@ -139,3 +139,25 @@ def test_a_record_and_its_newline_are_one_write(monkeypatch: pytest.MonkeyPatch)
     structlog.get_logger("x").info("one_write", detail="d")
     assert len(stream.writes) == 1
     assert stream.writes[0].endswith("}\n") and '"one_write"' in stream.writes[0]
+
+
+def test_a_line_that_cannot_be_written_is_dropped_not_raised(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A worker whose log pipe lost its reader (its master killed) must still
+    # answer: the request-served line is written after the view has run.
+    import sys
+
+    import structlog
+    from berth.common.logging import configure_logging
+
+    class Broken:
+        def write(self, _text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stderr", Broken())
+    configure_logging("test", "INFO")
+    structlog.get_logger("x").info("into_nowhere")
+    structlog.get_logger("x").error("still_nowhere")

@@ -78,13 +78,22 @@ _level = logging.INFO
 class _CurrentStderr:
     """Whatever ``sys.stderr`` is when a line is written, not when logging was
     configured: a stream swapped in for a while (a test's capture, a server's
-    redirect) and closed afterwards must not take the log lines with it."""
+    redirect) and closed afterwards must not take the log lines with it.
+
+    A line that cannot be written (the reader of a pipe gone, the stream
+    closed) is dropped: logging never fails the request or job that logs."""
 
     def write(self, text: str) -> int:
-        return sys.stderr.write(text)
+        try:
+            return sys.stderr.write(text)
+        except (OSError, ValueError):
+            return 0
 
     def flush(self) -> None:
-        sys.stderr.flush()
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
 
 
 _STDERR = _CurrentStderr()
