@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from berth.audit.services import queries
+
 ALICE = {"id": 2, "name": "alice", "address": "10.0.0.2"}
 BOB = {"id": 3, "name": "bob", "address": "10.0.0.3"}
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -172,6 +174,125 @@ def test_portus_paging(client: FlaskClient, auth: Auth, seeded: list[Any]) -> No
     assert len(resp.get_json()) == 6
 
 
+def _statements(engine: Any) -> list[tuple[str, list[Any]]]:
+    """Every SQL statement ``engine`` runs from now on, with its parameters."""
+    from sqlalchemy import event
+
+    seen: list[tuple[str, list[Any]]] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, params: Any,
+                 *_rest: Any) -> None:
+        values = params.values() if isinstance(params, dict) else params
+        seen.append((statement.lower(), list(values)))
+
+    event.listen(engine, "before_cursor_execute", remember)
+    return seen
+
+
+def _counts(statements: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
+    return [(s, p) for s, p in statements if "count(" in s]
+
+
+def test_totals_are_capped_at_ten_thousand() -> None:
+    assert queries.COUNT_CAP == 10_000
+
+
+def test_total_under_the_cap_is_exact(client: FlaskClient, auth: Auth,
+                                      seeded: list[Any], runtime: Any) -> None:
+    statements = _statements(runtime.engine)
+    resp = client.get("/api/v1/audit?per_page=4", headers=auth("root", admin=True))
+    assert resp.headers["X-Total"] == "6" and resp.headers["X-Total-Pages"] == "2"
+    assert "X-Total-Capped" not in resp.headers
+    [(counted, params)] = _counts(statements)
+    assert "limit" in counted and queries.COUNT_CAP + 1 in params
+
+
+@pytest.mark.parametrize(("query", "total", "pages"), [
+    ("per_page=4&page=2", "6", "2"),     # the last page: its rows end the list
+    ("per_page=15", "6", "1"),
+    ("q=nobody", "0", "1"),
+])
+def test_a_page_that_is_not_full_is_not_counted(
+        client: FlaskClient, auth: Auth, seeded: list[Any], runtime: Any,
+        query: str, total: str, pages: str) -> None:
+    statements = _statements(runtime.engine)
+    resp = client.get(f"/api/v1/audit?{query}", headers=auth("root", admin=True))
+    assert resp.headers["X-Total"] == total
+    assert resp.headers["X-Total-Pages"] == pages
+    assert _counts(statements) == []
+
+
+def test_an_empty_page_past_the_end_is_counted(client: FlaskClient, auth: Auth,
+                                               seeded: list[Any]) -> None:
+    resp = client.get("/api/v1/audit?per_page=4&page=3",
+                      headers=auth("root", admin=True))
+    assert resp.get_json() == []
+    assert resp.headers["X-Total"] == "6" and resp.headers["X-Total-Pages"] == "2"
+
+
+@pytest.fixture
+def cap_of_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+
+
+@pytest.mark.parametrize(("query", "ids", "total", "pages", "capped"), [
+    ("per_page=1", [6], "2", "2", True),
+    ("per_page=2&page=2", [4, 3], "4", "2", True),   # never below what was shown
+    ("per_page=4&page=2", [2, 1], "6", "2", False),  # the last page is exact
+    ("per_page=2&page=9", [], "2", "1", True),
+    ("q=qa&per_page=1", [6], "2", "2", True),
+    ("q=qa&per_page=3", [6, 4, 2], "3", "1", True),
+    ("q=qa&per_page=3&page=2", [1], "4", "2", False),
+    ("target_type=repository&per_page=1", [6], "2", "2", False),  # at the cap
+    ("target_type=namespace&q=qa&per_page=1", [2], "2", "2", False),
+    ("target_type=repository&q=qa&since=2026-03-01T13:00:00Z&per_page=1", [6], "2",
+     "2", False),
+    ("target_type=namespace&sort_order=asc&per_page=1", [1], "2", "2", False),
+])
+def test_total_past_the_cap_is_a_lower_bound(
+        client: FlaskClient, auth: Auth, seeded: list[Any], cap_of_two: None,
+        query: str, ids: list[int], total: str, pages: str, capped: bool) -> None:
+    resp = client.get(f"/api/v1/audit?{query}", headers=auth("root", admin=True))
+    assert resp.status_code == 200
+    assert [r["id"] for r in resp.get_json()] == ids
+    assert resp.headers["X-Total"] == total
+    assert resp.headers["X-Total-Pages"] == pages
+    assert resp.headers.get("X-Total-Capped") == ("true" if capped else None)
+
+
+def test_cap_applies_to_what_a_user_may_see(client: FlaskClient, auth: Auth,
+                                            seeded: list[Any],
+                                            cap_of_two: None) -> None:
+    resp = client.get("/api/v1/audit?per_page=1", headers=auth("alice", uid=2))
+    assert [r["id"] for r in resp.get_json()] == [4]
+    assert resp.headers["X-Total"] == "2" and resp.headers["X-Total-Capped"] == "true"
+    resp = client.get("/api/v1/audit?per_page=1", headers=auth("bob", uid=3))
+    assert resp.headers["X-Total"] == "2" and "X-Total-Capped" not in resp.headers
+
+
+def test_all_is_capped_too(client: FlaskClient, auth: Auth, seeded: list[Any],
+                           monkeypatch: pytest.MonkeyPatch, cap_of_two: None) -> None:
+    from berth.audit.api import audit
+
+    monkeypatch.setattr(audit, "MAX_ALL", 3)
+    resp = client.get("/api/v1/audit?all=true&per_page=2",
+                      headers=auth("root", admin=True))
+    assert len(resp.get_json()) == 3
+    assert resp.headers["X-Total"] == "3" and resp.headers["X-Total-Capped"] == "true"
+
+
+def test_cursor_paging_sends_no_totals(client: FlaskClient, auth: Auth,
+                                       seeded: list[Any], runtime: Any,
+                                       cap_of_two: None) -> None:
+    statements = _statements(runtime.engine)
+    resp = client.get("/api/v1/audit?cursor=&per_page=2&q=qa",
+                      headers=auth("root", admin=True))
+    assert [r["id"] for r in resp.get_json()] == [6, 4]
+    assert resp.headers["X-Next-Cursor"] == "4"
+    assert not {"X-Total", "X-Total-Pages", "X-Total-Capped"} & set(resp.headers.keys())
+    assert _counts(statements) == []
+
+
 def test_sort_by_action(client: FlaskClient, auth: Auth, seeded: list[Any]) -> None:
     resp = client.get("/api/v1/audit?sort_attr=action&sort_order=asc",
                       headers=auth("root", admin=True))
@@ -227,6 +348,14 @@ def test_openapi_documents_every_audit_path(client: FlaskClient) -> None:
         assert doc["openapi"].startswith("3.")
         assert {"/api/v1/audit", "/api/v1/audit/{id}", "/api/v1/audit/export",
                 "/api/v1/audit/verify", "/api/v1/audit/events"} <= set(doc["paths"])
+
+
+def test_openapi_documents_the_paging_headers(client: FlaskClient) -> None:
+    doc = client.get("/openapi.json").get_json()
+    headers = doc["paths"]["/api/v1/audit"]["get"]["responses"]["200"]["headers"]
+    assert {"X-Total", "X-Total-Pages", "X-Page", "X-Per-Page", "X-Total-Capped",
+            "X-Next-Cursor"} <= set(headers)
+    assert "10,000" in headers["X-Total-Capped"]["description"]
 
 
 def test_ping_and_health(client: FlaskClient) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from berth.audit.api.audit import MAX_ALL
-from berth.audit.services.queries import SORT_KEYS
+from berth.audit.api.audit import CAPPED_HEADER, MAX_ALL
+from berth.audit.services.queries import COUNT_CAP, SORT_KEYS
 
 
 def _param(name: str, description: str, schema: dict[str, Any] | None = None,
@@ -49,6 +49,27 @@ PAGING = [
            "page (empty for the first page)", {"type": "string", "pattern": "^[0-9]*$"}),
 ]
 
+
+def _header(description: str, kind: str = "integer") -> dict[str, Any]:
+    return {"description": description, "schema": {"type": kind}}
+
+
+LIST_HEADERS = {
+    "X-Total": _header(f"Matching records (Portus paging); at most {COUNT_CAP:,} are "
+                       f"counted, past that it is a lower bound and {CAPPED_HEADER} "
+                       "is sent"),
+    "X-Total-Pages": _header("Pages of X-Total records"),
+    "X-Page": _header("This page"),
+    "X-Per-Page": _header("Records per page"),
+    CAPPED_HEADER: _header(
+        f"`true` when more than {COUNT_CAP:,} records match: X-Total and "
+        "X-Total-Pages are then lower bounds (the cap, or the records up to the "
+        "end of this page if more); keep paging while pages are full. Absent "
+        "otherwise", "string"),
+    "X-Next-Cursor": _header("Cursor paging: the cursor of the next page, absent on "
+                             "the last one", "string"),
+}
+
 _LIST = {
     "summary": "List audit records visible to the caller",
     "description": "Admins see every record; other users see their own actions "
@@ -57,9 +78,10 @@ _LIST = {
     "parameters": FILTERS + PAGING,
     "security": _SECURITY,
     "responses": {
-        "200": {"description": "Records", "content": {"application/json": {
-            "schema": {"type": "array",
-                       "items": {"$ref": "#/components/schemas/Record"}}}}},
+        "200": {"description": "Records", "headers": LIST_HEADERS,
+                "content": {"application/json": {"schema": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Record"}}}}},
         "401": _ERROR, "422": _ERROR, "503": _ERROR},
 }
 _SHOW = {

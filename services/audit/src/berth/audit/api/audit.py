@@ -35,6 +35,8 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
 # "all=true" is Portus' way to skip paging; a bound keeps one response sane.
 MAX_ALL = 10_000
 MAX_ID = 2**63 - 1   # BIGINT; larger ids cannot exist (and overflow SQLite)
+# Sent when X-Total is a lower bound (past queries.COUNT_CAP matches).
+CAPPED_HEADER = "X-Total-Capped"
 
 
 def _time(name: str) -> datetime | None:
@@ -105,14 +107,14 @@ def list_records() -> Response:
     if page.offset > MAX_ID:
         raise InvalidFilter("page is too large", detail={"field": "page"})
     descending = page.descending or "sort_order" not in request.args
-    total = queries.count(session, query)
     ordered = queries.ordered(query, page.sort_attr, descending)
-    if page.all:
-        rows = session.scalars(ordered.limit(MAX_ALL))
-    else:
-        rows = session.scalars(ordered.offset(page.offset).limit(page.per_page))
+    offset, limit = (0, MAX_ALL) if page.all else (page.offset, page.per_page)
+    rows = list(session.scalars(ordered.offset(offset).limit(limit)))
+    total = queries.page_total(session, query, offset, limit, len(rows))
     resp = jsonify([_shown(principal, r) for r in rows])
-    resp.headers.update(pagination_headers(page, total))
+    resp.headers.update(pagination_headers(page, total.value))
+    if total.capped:
+        resp.headers[CAPPED_HEADER] = "true"
     return resp
 
 
