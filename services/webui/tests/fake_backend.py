@@ -56,6 +56,7 @@ class FakeBackend:
     teams: dict[int, Json] = field(default_factory=dict)
     members: dict[int, list[Json]] = field(default_factory=dict)
     audit: list[Json] = field(default_factory=list)
+    audit_cap: int | None = None  # past this many records, a capped X-Total
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     sync_runs: list[Json] = field(default_factory=list)
     registries: list[Json] = field(default_factory=list)
@@ -373,7 +374,17 @@ def create_fake_app(state: Any) -> Flask:
     @app.get("/api/v1/audit/events")
     def audit_events() -> Response:
         me()
-        return _page(state.audit)
+        resp = _page(state.audit)
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 15))
+        shown = len(resp.get_json())
+        if state.audit_cap is not None and len(state.audit) > state.audit_cap \
+                and shown == per_page:
+            # As the audit service answers: a lower bound, never below this page.
+            total = max(state.audit_cap, (page - 1) * per_page + shown)
+            resp.headers.update({"X-Total": str(total), "X-Total-Capped": "true",
+                                 "X-Total-Pages": str(-(-total // per_page))})
+        return resp
 
     @app.get("/api/v1/audit/verify")
     def audit_verify() -> Response:

@@ -48,6 +48,38 @@ def test_audit_page_lists_records(admin_client: FlaskClient) -> None:
     assert "repository.push" in page and "library/busybox" in page
 
 
+def _many_records(backend: FakeBackend, count: int) -> None:
+    backend.audit[:] = [{"id": i, "action": "repository.push",
+                         "occurred_at": "2026-01-02T03:04:05Z",
+                         "actor": {"name": "admin"},
+                         "target": {"type": "repository", "name": f"library/r{i}"}}
+                        for i in range(count, 0, -1)]
+
+
+def test_audit_page_says_a_capped_total_is_a_lower_bound(
+        admin_client: FlaskClient, backend: FakeBackend) -> None:
+    _many_records(backend, 1025)
+    backend.audit_cap = 1000
+    page = admin_client.get("/admin/audit?actor=admin").get_data(as_text=True)
+    assert "Page 1 of 50+ (1,000+ records)" in page
+    assert 'href="/admin/audit?actor=admin&amp;page=2" rel="next"' in page
+    # Past the cap a full page still leads on; the last page is exact.
+    page = admin_client.get("/admin/audit?actor=admin&page=51").get_data(as_text=True)
+    assert "Page 51 of 51+ (1,020+ records)" in page
+    assert 'page=52" rel="next"' in page and 'page=50" rel="prev"' in page
+    page = admin_client.get("/admin/audit?actor=admin&page=52").get_data(as_text=True)
+    assert "Page 52 of 52 (1025)" in page and 'rel="next"' not in page
+    assert "+" not in page.split('class="pager"')[1].split("</nav>")[0]
+
+
+def test_audit_page_total_under_the_cap_is_exact(admin_client: FlaskClient,
+                                                 backend: FakeBackend) -> None:
+    _many_records(backend, 45)
+    backend.audit_cap = 1000
+    page = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert "Page 1 of 3 (45)" in page and "records)" not in page
+
+
 def test_health_page_reports_each_service(admin_client: FlaskClient) -> None:
     page = admin_client.get("/admin/health").get_data(as_text=True)
     assert page.count("healthy") >= 4

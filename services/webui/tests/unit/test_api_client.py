@@ -11,6 +11,7 @@ from berth.webui.app import create_app
 from flask.testing import FlaskClient
 
 from services.webui.tests.conftest import Served, webui_config
+from services.webui.tests.fake_backend import FakeBackend
 
 
 def test_error_shape_is_mapped_to_message_and_status(served: Served,
@@ -35,6 +36,21 @@ def test_pagination_headers_are_read(served: Served, tmp_path: Path) -> None:
     client = ApiClient(webui_config(tmp_path, {"catalog": served.url}))
     page = client.repositories(page=1, per_page=1)
     assert len(page) == 1 and page.total == 1 and page.pages == 1
+
+
+def test_capped_total_is_read_and_full_pages_lead_on(
+        served: Served, tmp_path: Path, backend: FakeBackend) -> None:
+    backend.audit[:] = [{"id": i} for i in range(25, 0, -1)]
+    backend.audit_cap = 10
+    client = ApiClient(webui_config(tmp_path, {"token": served.url,
+                                               "audit": served.url}))
+    client = client.with_token(client.login("admin", "admin-password").token)
+    page = client.audit_events(page=2, per_page=10)
+    assert page.capped and page.total == 20 and page.pages == 2 and page.has_next
+    last = client.audit_events(page=3, per_page=10)
+    assert not last.capped and last.total == 25 and not last.has_next
+    short = client.audit_events(page=1, per_page=40)
+    assert not short.capped and short.total == 25 and not short.has_next
 
 
 def test_unreachable_service_is_service_down(tmp_path: Path) -> None:

@@ -57,6 +57,15 @@ class Page:
     page: int = 1
     pages: int = 1
     total: int = 0
+    per_page: int = 0
+    capped: bool = False    # X-Total-Capped: total and pages are lower bounds
+
+    @property
+    def has_next(self) -> bool:
+        """Is there a next page (past a capped total: while pages are full)?"""
+        if self.page < self.pages:
+            return True
+        return self.capped and 0 < self.per_page <= len(self.items)
 
     def __iter__(self) -> Iterator[Json]:
         return iter(self.items)
@@ -180,7 +189,9 @@ class ApiClient:
         h = resp.headers
         return Page(items=items, page=int(h.get("X-Page", "1") or 1),
                     pages=int(h.get("X-Total-Pages", "1") or 1),
-                    total=int(h.get("X-Total", str(len(items))) or 0))
+                    total=int(h.get("X-Total", str(len(items))) or 0),
+                    per_page=int(h.get("X-Per-Page", "0") or 0),
+                    capped=h.get("X-Total-Capped", "").lower() == "true")
 
     # -- token service: sessions, users, application tokens -------------------
 
