@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Mapping
 
 from berth.audit.forwarding import parse_target
 from berth.common.config import CommonSettings, Secret, setting, sqlite_default
@@ -13,6 +15,18 @@ def _non_negative_int(raw: str) -> int:
     if value < 0:
         raise ValueError("must be 0 or more")
     return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be 1 or more")
+    return value
+
+
+def verify_processes_default(_env: Mapping[str, str] | None = None) -> int:
+    """Processes of a long verification unless configured: one per CPU, at most 4."""
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 def _syslog_url(raw: str) -> str:
@@ -57,3 +71,9 @@ class AuditConfig(CommonSettings):
         "BERTH_AUDIT_VISIBILITY_TTL", default=5.0, parse=_positive_float,
         help="seconds each process keeps the catalog's answer of what a user may "
              "see (their namespaces and teams)")
+    verify_processes: int = setting(
+        "BERTH_AUDIT_VERIFY_PROCESSES", default=verify_processes_default,
+        parse=_positive_int,
+        help="worker processes that check a chain of 50,000 records or more; "
+             "1 = check it in the process serving the request; default: one per "
+             "CPU, at most 4")
