@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from berth.common.db import read_only_connection
 from berth.common.events.base import Actor
 from berth.token.models import ApplicationToken, LoginThrottle, User, utcnow
 from berth.token.services import login_snapshot
@@ -31,14 +30,22 @@ def alice(make_user, authorizer) -> User:
 
 
 @pytest.fixture
-def statements(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine runs from now on."""
+def statements(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every SQL statement the app runs from now on: through SQLAlchemy, and
+    the snapshot's own query on the driver's cursor."""
     seen: list[str] = []
     engine = app.extensions["berth.token"].runtime.engine
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement.split(None, 1)[0].upper())
 
+    real = login_snapshot._execute
+
+    def snapshot(cursor: Any, sql: str, parameters: Any) -> Any:
+        record(None, cursor, sql)
+        return real(cursor, sql, parameters)
+
+    monkeypatch.setattr(login_snapshot, "_execute", snapshot)
     event.listen(engine, "before_cursor_execute", record)
     yield seen
     event.remove(engine, "before_cursor_execute", record)
@@ -166,16 +173,16 @@ def test_the_snapshot_holds_the_rows_the_full_path_reads(app, alice,
                           window_started_at=now, window_failures=4,
                           locked_until=None)])
         session.commit()
-    with read_only_connection(svc.runtime.engine) as conn:
-        snap = login_snapshot.read(
-            conn, username="alice", digest=token_digest(token),
-            account_key=account_key("alice"), address_key=address_key("203.0.113.9"))
-        other = login_snapshot.read(
-            conn, username="alice", digest=token_digest("not-a-token"),
-            account_key=account_key("alice"), address_key=None)
-        nobody = login_snapshot.read(
-            conn, username="ghost", digest=token_digest(token),
-            account_key=account_key("ghost"), address_key=None)
+    engine = svc.runtime.engine
+    snap = login_snapshot.read(
+        engine, username="alice", digest=token_digest(token),
+        account_key=account_key("alice"), address_key=address_key("203.0.113.9"))
+    other = login_snapshot.read(
+        engine, username="alice", digest=token_digest("not-a-token"),
+        account_key=account_key("alice"), address_key=None)
+    nobody = login_snapshot.read(
+        engine, username="ghost", digest=token_digest(token),
+        account_key=account_key("ghost"), address_key=None)
     assert snap is not None and other is not None and nobody is None
     assert snap.user_id == alice.id and snap.username == "alice"
     assert snap.enabled and not snap.admin and not snap.bot
@@ -190,3 +197,30 @@ def test_the_snapshot_holds_the_rows_the_full_path_reads(app, alice,
     assert snap.address == login_snapshot.Counts(7, now, 4, None)
     assert other.token_id is None and other.address is None
     assert other.account == snap.account
+
+
+def test_a_driver_error_falls_back_to_the_full_path(app, client, alice, make_token,
+                                                    monkeypatch) -> None:
+    # An error under the snapshot's raw cursor is not a refusal and not a
+    # 500: the full path answers, and a lost connection is not reused.
+    token = make_token(alice)
+    assert get(client, "alice", token).status_code == 200
+    engine = app.extensions["berth.token"].runtime.engine
+    dbapi = engine.dialect.loaded_dbapi
+    if engine.dialect.name == "sqlite":
+        error = dbapi.OperationalError("database is locked")
+        lost_connection = False
+    else:
+        error = dbapi.OperationalError(2013, "Lost connection to server during query")
+        lost_connection = True
+    invalidated: list[Any] = []
+    event.listen(engine, "invalidate", lambda *args: invalidated.append(args))
+
+    def failing(*_args: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(login_snapshot, "_execute", failing)
+    resp = get(client, "alice", token)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert bool(invalidated) == lost_connection
+    assert get(client, "alice", "not-the-token").status_code == 401

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from berth.common.auth import Principal, current_principal, require_user
-from berth.common.db import get_session, read_mostly, read_only_connection
+from berth.common.db import get_session, read_mostly
 from berth.common.errors import (
     AppError,
     Denied,
@@ -71,8 +71,8 @@ def login(username: str, secret: str, *, client: str, address: str | None = None
 
 def _recognise(username: str, secret: str, address: str) -> Login | None:
     svc = services()
-    with read_only_connection(svc.runtime.engine) as conn:
-        return svc.credentials.recognise(conn, username, secret, address=address)
+    return svc.credentials.recognise(svc.runtime.engine, username, secret,
+                                     address=address)
 
 
 def _authenticate(username: str, secret: str, client: str, addr: str) -> Login:

@@ -31,7 +31,7 @@ from berth.token.services.directory import Directory
 from berth.token.services.passwords import Passwords, VerificationCache, token_digest
 from berth.token.services.throttle import Throttle, account_key, address_key
 from berth.token.services.users import UserService, actor_of, updated_event
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 log = structlog.get_logger(__name__)
@@ -131,7 +131,7 @@ class CredentialService:
         metrics.LOGINS.labels("succeeded", verified.method).inc()
         return Login(user=user, method=verified.method, cached=verified.cached)
 
-    def recognise(self, conn: Connection, username: str, secret: str, *,
+    def recognise(self, engine: Engine, username: str, secret: str, *,
                   address: str = "") -> Login | None:
         """The login when one read proves it needs no write; otherwise None, and
         the caller runs :meth:`authenticate`.
@@ -144,7 +144,7 @@ class CredentialService:
         if not _plausible(username, secret):
             return None
         snapshot = login_snapshot.read(
-            conn, username=username, digest=token_digest(secret),
+            engine, username=username, digest=token_digest(secret),
             account_key=account_key(username),
             address_key=address_key(address) if address else None)
         if snapshot is None or not snapshot.enabled:
