@@ -161,3 +161,31 @@ def test_a_line_that_cannot_be_written_is_dropped_not_raised(
     configure_logging("test", "INFO")
     structlog.get_logger("x").info("into_nowhere")
     structlog.get_logger("x").error("still_nowhere")
+
+
+def test_a_view_names_its_request_line_and_adds_to_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from berth.common.logging import (
+        configure_logging,
+        describe_request,
+        install_request_logging,
+    )
+    from flask import Flask
+
+    configure_logging("test", "INFO")
+    app = Flask(__name__)
+    install_request_logging(app)
+
+    def view() -> str:
+        describe_request("thing_done", thing="t1", count=2)
+        return "ok"
+
+    app.get("/x")(view)
+    assert app.test_client().get("/x").status_code == 200
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert len(lines) == 1
+    assert lines[0]["event"] == "thing_done"
+    assert (lines[0]["thing"], lines[0]["count"]) == ("t1", 2)
+    assert (lines[0]["path"], lines[0]["status"]) == ("/x", 200)

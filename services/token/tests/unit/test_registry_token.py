@@ -335,3 +335,31 @@ def test_deleting_a_user_kills_their_refresh_and_application_tokens(client, peop
     assert_error(resp, 401, "INVALID_GRANT")
     assert_error(client.get(f"/v2/token?service={SERVICE}",
                             headers=basic("alice", people["token"])), 401)
+
+
+def test_one_log_line_names_the_grant(client, make_user, make_token, authorizer,
+                                      capsys) -> None:
+    import json
+
+    from berth.common.logging import configure_logging
+
+    alice = make_user("alice")
+    authorizer.table[("alice", "alice/app")] = ("pull",)
+    token = make_token(alice)
+    configure_logging("token", "INFO")
+    try:
+        capsys.readouterr()
+        resp = client.get(
+            f"/v2/token?service={SERVICE}&scope=repository:alice/app:pull,push",
+            headers=basic("alice", token))
+        err = capsys.readouterr().err
+    finally:
+        configure_logging("token", "WARNING")
+    assert resp.status_code == 200
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [line["event"] for line in lines] == ["token_issued"]
+    line = lines[0]
+    assert (line["sub"], line["via"], line["service"]) == (
+        "alice", "application_token", SERVICE)
+    assert line["scopes"] == ["repository:alice/app:pull"]
+    assert (line["path"], line["status"]) == ("/v2/token", 200)

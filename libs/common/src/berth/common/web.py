@@ -3,6 +3,7 @@ bodies, pagination and sorting with allow-listed keys."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -136,7 +137,9 @@ def parse_networks(raw: str) -> tuple[IPNetwork, ...]:
                  for p in raw.split(",") if p.strip())
 
 
+@functools.lru_cache(maxsize=4096)
 def _trusted(addr: str, networks: Sequence[IPNetwork]) -> bool:
+    # Cached: every request asks about the same few proxy and client addresses.
     try:
         ip = ipaddress.ip_address(addr.strip())
     except ValueError:

@@ -7,10 +7,9 @@ import hmac
 import logging
 from typing import Any
 
-import structlog
 from berth.common.auth import ANONYMOUS, INTERNAL_HEADER, SERVICE, Principal
 from berth.common.errors import BadRequest, Unauthorized
-from berth.common.logging import log_enabled
+from berth.common.logging import describe_request, log_enabled
 from berth.token import metrics
 from berth.token.api.support import basic_credentials, login, principal_of, services
 from berth.token.errors import (
@@ -25,7 +24,6 @@ from berth.token.services.scopes import Scope, parse_scopes
 from flask import Blueprint, Response, jsonify, request
 
 bp = Blueprint("registry_token", __name__)
-log = structlog.get_logger(__name__)
 
 
 def _service(value: str | None) -> str:
@@ -56,8 +54,8 @@ def _grant(principal: Principal, service: str, scopes: list[Scope]) -> dict[str,
         granted = services().authorizer.authorize(principal, service, scopes)
     body = services().issuer.registry_token(principal, service, granted)
     if log_enabled(logging.INFO):
-        log.info("token_issued", sub=principal.username, service=service,
-                 scopes=[s.to_string() for s in granted], via=principal.via)
+        describe_request("token_issued", sub=principal.username, service=service,
+                         scopes=[s.to_string() for s in granted], via=principal.via)
     body["scope"] = " ".join(s.to_string() for s in granted)
     return body
 
