@@ -27,8 +27,9 @@ def bootstrap_admin(stack: RunningStack) -> str:
 
 
 @contextmanager
-def gunicorn_baseline(app: str = "bench.baseline_app:app") -> Iterator[str]:
-    """Run ``app`` under the token service's gunicorn settings; yield its URL."""
+def gunicorn_baseline(app: str = "bench.baseline_app:app") -> Iterator[tuple[str, int]]:
+    """Run ``app`` under the token service's gunicorn settings; yield its URL
+    and the master's pid."""
     port = free_port_block(1)
     s = gunicorn_settings("token", port)
     cmd = [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}",
@@ -44,7 +45,7 @@ def gunicorn_baseline(app: str = "bench.baseline_app:app") -> Iterator[str]:
                 break
             except requests.RequestException:
                 time.sleep(0.1)
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait(10)

@@ -28,13 +28,15 @@ def run(stack: RunningStack, app_token: str, seconds: int) -> list[Row]:
             f"{token_url}?{service}&scope=repository:{ADMIN[0]}/bench:pull",
             _basic(*ADMIN)),
     }
-    with gunicorn_baseline() as base_url:
+    with gunicorn_baseline() as (base_url, base_pid):
         wrk.run(base_url + "/v2/token", seconds=1)  # warm up
-        baseline = wrk.run(base_url + "/v2/token", seconds=seconds)
+        baseline, base_cpu = wrk.run_measured(base_url + "/v2/token",
+                                              wrk.process_tree(base_pid), seconds=seconds)
+    token_pids = wrk.process_tree(int(stack.supervisorctl("pid", "token").strip()))
     rows = []
     for case, (url, headers) in cases.items():
         wrk.run(url, seconds=1, headers=headers)  # warm caches and pools
-        got = wrk.run(url, seconds=seconds, headers=headers)
+        got, cpu = wrk.run_measured(url, token_pids, seconds=seconds, headers=headers)
         ratio = got.rps / baseline.rps if baseline.rps else None
         met = None
         if case.startswith("app token"):
@@ -42,10 +44,14 @@ def run(stack: RunningStack, app_token: str, seconds: int) -> list[Row]:
         rows.append(Row(
             benchmark="token", case=case,
             berth=f"{got.rps:.0f} req/s, p50 {got.p50_ms:.1f} ms, p99 {got.p99_ms:.1f} ms"
+                  + f", {cpu:.2f} ms CPU/req"
                   + (f", {got.errors} errors" if got.errors else ""),
-            baseline=f"{baseline.rps:.0f} req/s, p99 {baseline.p99_ms:.1f} ms",
+            baseline=f"{baseline.rps:.0f} req/s, p99 {baseline.p99_ms:.1f} ms"
+                     f", {base_cpu:.2f} ms CPU/req",
             ratio=ratio, target="≥ 0.5 × req/s, p99 ≤ 20 ms" if met is not None else "—",
-            met=met, raw={"berth": vars(got), "baseline": vars(baseline)}))
+            met=met, raw={"berth": vars(got), "baseline": vars(baseline),
+                          "berth_cpu_ms_per_request": cpu,
+                          "baseline_cpu_ms_per_request": base_cpu}))
     return rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
 
 
 def _ms(text: str) -> float:
@@ -49,4 +51,44 @@ def parse(out: str) -> Load:
     errors = int(non2xx.group(1)) if non2xx else 0
     if socket_errors:
         errors += sum(int(x) for x in socket_errors.groups())
-    return Load(rps=rps, p50_ms=p50, p99_ms=p99, errors=errors)
+    done = re.search(r"(\d+) requests in", out)
+    return Load(rps=rps, p50_ms=p50, p99_ms=p99, errors=errors,
+                requests=int(done.group(1)) if done else 0)
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (a gunicorn master and its workers)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes ``pids`` have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (after state)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run_measured(url: str, pids: list[int], *, seconds: int,
+                 headers: dict[str, str] | None = None) -> tuple[Load, float]:
+    """:func:`run`, and the server's CPU milliseconds per request: on a shared
+    machine, what each request costs is steadier than how many fit in a second."""
+    before = cpu_seconds(pids)
+    load = run(url, seconds=seconds, headers=headers)
+    used = cpu_seconds(pids) - before
+    return load, (1000 * used / load.requests if load.requests else float("nan"))

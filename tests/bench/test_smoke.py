@@ -40,6 +40,39 @@ def test_wrk_report_is_parsed_with_units_and_errors() -> None:
     assert load.p50_ms == pytest.approx(6.5)
     assert load.p99_ms == pytest.approx(1200.0)
     assert load.errors == 7
+    assert load.requests == 4000
+
+
+def test_cpu_per_request_counts_a_process_and_its_children() -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    # A parent that burns CPU in a child: the tree's time includes the child's.
+    code = ("import os, subprocess, sys, time\n"
+            "child = subprocess.Popen([sys.executable, '-c', "
+            "'import time\\nend = time.process_time() + 0.5\\n"
+            "while time.process_time() < end: pass\\ntime.sleep(30)'])\n"
+            "print(child.pid, flush=True)\n"
+            "time.sleep(30)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        tree = wrk.process_tree(parent.pid)
+        assert tree[0] == parent.pid and child in tree
+        deadline = time.monotonic() + 20
+        while wrk.cpu_seconds([child]) < 0.4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert wrk.cpu_seconds(tree) >= 0.4
+        assert wrk.cpu_seconds([os.getpid()]) > 0
+    finally:
+        for pid in wrk.process_tree(parent.pid)[1:]:
+            os.kill(pid, 9)
+        parent.kill()
+        parent.wait(timeout=10)
 
 
 def test_percentile_is_nearest_rank() -> None:
