@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from berth.audit import metrics
 from berth.audit.api.serialize import CSV_COLUMNS, csv_row, record_dict
+from berth.audit.config import AuditConfig
 from berth.audit.errors import InvalidFilter, RecordNotFound
 from berth.audit.memberships import Memberships, Scope
 from berth.audit.models import AuditRecord
@@ -200,6 +201,7 @@ def verify() -> Response:
     """Walk the chain (admins only): intact, or the first broken record."""
     require_admin()
     key: bytes = current_app.extensions["berth.audit.anchor_key"]
-    report = verify_chain(get_session(), key)
+    config: AuditConfig = current_app.extensions["berth.audit.config"]
+    report = verify_chain(get_session(), key, processes=config.verify_processes)
     metrics.VERIFICATIONS.labels("intact" if report.intact else "broken").inc()
     return jsonify(report.to_dict())

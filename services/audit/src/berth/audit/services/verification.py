@@ -83,13 +83,12 @@ def verify_chain(session: Session, anchor_key: bytes, *, batch: int = BATCH,
     can open (not SQLite in memory) is checked in ``processes`` worker
     processes (:mod:`berth.audit.services.parallel_verify`), with the same
     report as the walk in this process. ``parallel_from`` defaults to
-    :data:`PARALLEL_FROM`. ``processes`` defaults to the app's
-    ``BERTH_AUDIT_VERIFY_PROCESSES`` when called from a request (the API
-    passes only the session and the key), else to one per CPU, at most 4.
+    :data:`PARALLEL_FROM`. ``processes`` defaults to one per CPU, at most 4
+    (the API passes ``BERTH_AUDIT_VERIFY_PROCESSES``).
     The workers are spawned, never forked, so a threaded server may call this.
     """
     if processes is None:
-        processes = _configured_processes()
+        processes = _default_processes()
     if parallel_from is None:
         parallel_from = PARALLEL_FROM
     anchor = latest_anchor(session)
@@ -103,15 +102,9 @@ def verify_chain(session: Session, anchor_key: bytes, *, batch: int = BATCH,
     return report
 
 
-def _configured_processes() -> int:
-    from flask import current_app, has_app_context
+def _default_processes() -> int:
+    from berth.audit.config import verify_processes_default
 
-    from berth.audit.config import AuditConfig, verify_processes_default
-
-    if has_app_context():
-        config = current_app.extensions.get("berth.audit.config")
-        if isinstance(config, AuditConfig):
-            return config.verify_processes
     return verify_processes_default()
 
 
