@@ -224,3 +224,17 @@ def test_a_driver_error_falls_back_to_the_full_path(app, client, alice, make_tok
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert bool(invalidated) == lost_connection
     assert get(client, "alice", "not-the-token").status_code == 401
+
+
+def test_a_database_that_refuses_connections_is_a_503(app, client, alice, make_token,
+                                                      monkeypatch) -> None:
+    token = make_token(alice)
+    engine = app.extensions["berth.token"].runtime.engine
+    refused = engine.dialect.loaded_dbapi.OperationalError(2003, "Connection refused")
+
+    def down() -> Any:
+        raise refused
+
+    monkeypatch.setattr(engine, "raw_connection", down)
+    resp = get(client, "alice", token)
+    assert_error(resp, 503)

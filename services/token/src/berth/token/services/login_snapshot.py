@@ -26,6 +26,7 @@ from typing import Any
 import structlog
 from berth.token.models import ApplicationToken, LoginThrottle, User
 from sqlalchemy import Dialect, Engine, bindparam, select
+from sqlalchemy.exc import DBAPIError
 
 log = structlog.get_logger(__name__)
 
@@ -145,7 +146,13 @@ def read(engine: Engine, *, username: str, digest: str, account_key: str,
     prepared = _prepared(engine)
     values = {"username": username, "digest": digest, "account_key": account_key,
               "address_key": address_key}
-    connection = engine.raw_connection()
+    try:
+        connection = engine.raw_connection()
+    except prepared.driver_error as exc:
+        # The database is down: the error SQLAlchemy's own paths raise (the
+        # app answers 503 at once), not the driver's (a 500).
+        raise DBAPIError.instance(None, None, exc, prepared.driver_error,
+                                  dialect=engine.dialect) from exc
     try:
         cursor = connection.cursor()
         try:
